@@ -1,0 +1,1273 @@
+package io.segstore.engine;
+
+import io.segstore.engine.format.AtomicFile;
+import io.segstore.engine.format.BorgIndexFile;
+import io.segstore.engine.format.FormatException;
+import io.segstore.engine.format.NonceFile;
+import io.segstore.engine.format.RepositoryConfig;
+import io.segstore.engine.format.SegmentFile;
+import io.segstore.engine.format.TransactionsLogFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+
+/**
+ * A Borg 1.2 repository: a transactional key-value store of 32-byte ids to data, kept as a log of
+ * segment files in Borg's on-disk format.
+ *
+ * <p>Readers see the newest commit and never wait for the writer; there is one writer at a time
+ * (a {@link Transaction}, or compaction and repair between their steps), and a commit is durable
+ * when it returns. Borg's lock files are held exclusively while the repository is open.
+ */
+public final class Repository implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Repository.class.getName());
+
+    static final String README_NAME = "README";
+    static final String README = "This is a Borg Backup repository.\nSee https://borgbackup.readthedocs.io/\n";
+    static final int SHARD_BITS = 8;
+    private static final String SEED_OPTION = "index_seed";
+
+    private final Path path;
+    private final OpenOptions options;
+    private final RepositoryLock lock;
+    private final byte[] id;
+    private final long maxSegmentSize;
+    private final int segmentsPerDir;
+    private final long seed;
+    private final SegmentStore store;
+    final SegmentReaders readers;
+    final SegmentWriter writer;
+
+    private final Object configLock = new Object();
+    private RepositoryConfig config;
+    private volatile boolean appendOnly;
+    private volatile long storageQuota;
+    private volatile long additionalFreeSpace;
+
+    volatile RepositoryState state;
+    private volatile String checkNeeded;
+    private volatile boolean closed;
+
+    /** Serialises appends, commits and every change to the committed state. */
+    final ReentrantLock writeLock = new ReentrantLock();
+    /** Guards {@link #current}: the one writer. */
+    private final ReentrantLock slotLock = new ReentrantLock();
+    private final Condition slotFree = slotLock.newCondition();
+    private Transaction current;
+
+    /** The transaction whose changes are being applied to the index right now. */
+    private volatile Transaction publishing;
+    private final AtomicLong publishGeneration = new AtomicLong();
+
+    private final ReentrantLock checkpointLock = new ReentrantLock();
+    /** Transaction of the newest checkpoint on disk: compaction's stability horizon. */
+    private volatile long checkpointTransaction;
+    private int commitsSinceCheckpoint;
+    private long logBytesSinceCheckpoint;
+    private long lastCheckpointNanos = System.nanoTime();
+    private ExecutorService checkpointer;
+    private Future<?> pendingCheckpoint;
+
+    /** Segments at or below a pinned transaction must not be deleted (a check is reading them). */
+    private final Object pinLock = new Object();
+    private final List<Long> pins = new ArrayList<>();
+
+    private Repository(Path path, OpenOptions options, RepositoryLock lock, RepositoryConfig config, long seed) throws FormatException {
+        this.path = path;
+        this.options = options;
+        this.lock = lock;
+        this.config = config;
+        this.id = config.id();
+        this.maxSegmentSize = config.maxSegmentSize();
+        this.segmentsPerDir = config.segmentsPerDir();
+        this.appendOnly = config.appendOnly();
+        this.storageQuota = config.storageQuota();
+        this.additionalFreeSpace = config.additionalFreeSpace();
+        this.seed = seed;
+        this.store = new LocalSegmentStore(path, segmentsPerDir);
+        this.readers = new SegmentReaders(store, options.openSegments());
+        this.writer = new SegmentWriter(store, maxSegmentSize, 0);
+    }
+
+    // ---- create / open / close ------------------------------------------------------------
+
+    /** Creates a new repository at {@code path} and opens it. */
+    public static Repository create(Path path, CreateOptions create, OpenOptions open) {
+        Path p = path.toAbsolutePath().normalize();
+        checkCanCreate(p);
+        try {
+            if (!Files.exists(p)) {
+                if (!Files.isDirectory(p.getParent())) {
+                    throw new RepositoryDoesNotExistException(p.getParent());
+                }
+                AtomicFile.createDirectory(p);
+            }
+            AtomicFile.write(p.resolve(README_NAME), README.getBytes(StandardCharsets.US_ASCII));
+            AtomicFile.createDirectory(p.resolve("data"));
+            byte[] repoId = new byte[32];
+            new SecureRandom().nextBytes(repoId);
+            RepositoryConfig config = RepositoryConfig.create(HexFormat.of().formatHex(repoId), create.maxSegmentSize(),
+                    create.segmentsPerDir(), create.appendOnly(), create.storageQuota(), create.additionalFreeSpace());
+            config.set(RepositoryConfig.SEGSTORE, SEED_OPTION, Long.toHexString(new SecureRandom().nextLong()));
+            config.save(p.resolve(RepositoryConfig.FILE_NAME));
+            AtomicFile.syncDirectory(p);
+            AtomicFile.syncDirectory(p.getParent());
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot create repository " + p, e);
+        }
+        return open(p, open);
+    }
+
+    /** Borg's rule: the target is absent or an empty directory, and no parent is a repository. */
+    private static void checkCanCreate(Path p) {
+        if (Files.exists(p)) {
+            if (isRepository(p)) {
+                throw new RepositoryAlreadyExistsException(p);
+            }
+            try (Stream<Path> entries = Files.isDirectory(p) ? Files.list(p) : null) {
+                if (entries == null || entries.findAny().isPresent()) {
+                    throw new PathAlreadyExistsException(p);
+                }
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot inspect " + p, e);
+            }
+        }
+        for (Path parent = p.getParent(); parent != null; parent = parent.getParent()) {
+            if (isRepository(parent)) {
+                throw new RepositoryAlreadyExistsException(parent);
+            }
+        }
+    }
+
+    /** True if {@code dir} holds a Borg repository README. */
+    public static boolean isRepository(Path dir) {
+        try (var in = Files.newInputStream(dir.resolve(README_NAME))) {
+            String head = new String(in.readNBytes(100), StandardCharsets.ISO_8859_1);
+            return head.contains("Borg Backup repository") || head.contains("Borg repository");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Opens an existing repository: takes Borg's lock, then recovers the committed state. */
+    public static Repository open(Path path, OpenOptions options) {
+        Path p = path.toAbsolutePath().normalize();
+        if (!Files.exists(p)) {
+            throw new RepositoryDoesNotExistException(p);
+        }
+        if (!Files.isDirectory(p)) {
+            throw new InvalidRepositoryException(p + " is not a valid repository. Check repo config.");
+        }
+        RepositoryLock lock = RepositoryLock.acquire(p, true, options.lockWait(), options.hostId());
+        Repository repo = null;
+        try {
+            RepositoryConfig config = readConfig(p);
+            long seed = ensureSeed(p, config);
+            repo = new Repository(p, options, lock, config, seed);
+            repo.recover();
+            return repo;
+        } catch (RuntimeException e) {
+            if (repo != null) {
+                repo.readers.close();
+            }
+            lock.close();
+            throw e;
+        } catch (IOException e) {
+            if (repo != null) {
+                repo.readers.close();
+            }
+            lock.close();
+            throw new RepositoryIOException("cannot open repository " + p, e);
+        }
+    }
+
+    private static RepositoryConfig readConfig(Path p) throws IOException {
+        RepositoryConfig config;
+        try {
+            config = RepositoryConfig.read(p.resolve(RepositoryConfig.FILE_NAME));
+        } catch (NoSuchFileException e) {
+            throw new InvalidRepositoryException(p + " is not a valid repository. Check repo config.");
+        } catch (FormatException e) {
+            throw new InvalidRepositoryException(p + " does not have a valid configuration. Check repo config [" + e.getMessage() + "].", e);
+        }
+        if (!config.hasSection(RepositoryConfig.REPOSITORY)) {
+            throw new InvalidRepositoryException(p + " does not have a valid configuration. Check repo config [no repository section found].");
+        }
+        try {
+            int version = config.version();
+            if (version != 1) {
+                throw new InvalidRepositoryException(p + " does not have a valid configuration. Check repo config [repository version "
+                        + version + " is not supported by this version].");
+            }
+            long maxSegment = config.maxSegmentSize();
+            if (maxSegment >= SegmentFile.MAX_SEGMENT_SIZE_LIMIT || maxSegment <= 0) {
+                throw new InvalidRepositoryException(p + " does not have a valid configuration. Check repo config [max_segment_size >= "
+                        + SegmentFile.MAX_SEGMENT_SIZE_LIMIT + "].");
+            }
+            if (config.segmentsPerDir() < 1) {
+                throw new InvalidRepositoryException(p + " does not have a valid configuration. Check repo config [segments_per_dir < 1].");
+            }
+            config.id();
+            config.appendOnly();
+            config.storageQuota();
+            config.additionalFreeSpace();
+        } catch (FormatException e) {
+            throw new InvalidRepositoryException(p + " does not have a valid configuration. Check repo config [" + e.getMessage() + "].", e);
+        }
+        return config;
+    }
+
+    /** The secret seed of the index hash, kept in the config so that listing order survives restarts. */
+    private static long ensureSeed(Path p, RepositoryConfig config) throws IOException {
+        String s = config.get(RepositoryConfig.SEGSTORE, SEED_OPTION);
+        if (s != null) {
+            try {
+                return Long.parseUnsignedLong(s.strip(), 16);
+            } catch (NumberFormatException e) {
+                LOG.log(System.Logger.Level.WARNING, "ignoring an invalid index seed in {0}", p);
+            }
+        }
+        long seed = new SecureRandom().nextLong();
+        config.set(RepositoryConfig.SEGSTORE, SEED_OPTION, Long.toHexString(seed));
+        config.save(p.resolve(RepositoryConfig.FILE_NAME));
+        return seed;
+    }
+
+    private void recover() throws IOException {
+        long[] segments = store.list();
+        if (segments.length > 0) {
+            long latest = segments[segments.length - 1];
+            if (SegmentFile.isAtticMagic(readers.magic(latest))) {
+                throw new AtticRepositoryException(path);
+            }
+            readers.invalidate(latest);
+        }
+        Recovery.Result r = Recovery.recover(path, store, readers, seed, SHARD_BITS, true, ProgressListener.NONE);
+        state = r.state();
+        checkNeeded = r.checkNeeded();
+        checkpointTransaction = r.checkpointTransaction();
+        writer.abandon(state.nextSegment());
+        if (checkNeeded == null && state.transactionId >= 0 && r.checkpointTransaction() != state.transactionId) {
+            LOG.log(System.Logger.Level.INFO, "{0}: replayed {1} segment(s) after checkpoint {2}", path, r.replayedSegments(),
+                    r.checkpointTransaction());
+            try {
+                checkpointNow();
+            } catch (RuntimeException e) {
+                // a full disk must not keep the repository from serving reads
+                LOG.log(System.Logger.Level.WARNING, "{0}: could not write a checkpoint after replay: {1}", path, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Closes the repository: rolls back an open transaction, writes a final checkpoint and
+     * releases Borg's lock.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        Transaction open;
+        slotLock.lock();
+        try {
+            open = current;
+        } finally {
+            slotLock.unlock();
+        }
+        if (open != null && open.isOpen()) {
+            try {
+                rollback(open);
+            } catch (RepositoryException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: rollback on close failed: {1}", path, e.toString());
+            }
+        }
+        try {
+            waitForCheckpoint();
+            if (checkNeeded == null && state.transactionId >= 0 && state.transactionId != checkpointTransaction) {
+                checkpointNow();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: final checkpoint failed (the log will be replayed): {1}", path, e.toString());
+        } finally {
+            closed = true;
+            if (checkpointer != null) {
+                checkpointer.shutdownNow();
+            }
+            writer.abandon(state.nextSegment());
+            readers.close();
+            lock.close();
+        }
+    }
+
+    /**
+     * Removes the repository from disk (config first, so that a half-removed directory is no
+     * longer a repository). Refused in append-only mode.
+     */
+    public void destroy() {
+        if (appendOnly) {
+            throw new AppendOnlyException("Destroying the repository");
+        }
+        close();
+        try {
+            Files.deleteIfExists(path.resolve(RepositoryConfig.FILE_NAME));
+            try (Stream<Path> walk = Files.walk(path)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot destroy " + path, e);
+        }
+    }
+
+    /** Borg's break-lock for a repository that is not open here. */
+    public static void breakLock(Path path) {
+        try {
+            RepositoryLock.breakLock(path.toAbsolutePath().normalize());
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot break the lock of " + path, e);
+        }
+    }
+
+    // ---- reading ----------------------------------------------------------------------------
+
+    private void ensureUsable() {
+        if (closed) {
+            throw new RepositoryClosedException();
+        }
+        String reason = checkNeeded;
+        if (reason != null) {
+            throw new CheckNeededException("Inconsistency detected in " + path + ": " + reason + ".");
+        }
+    }
+
+    /** The committed location of an id, consistent with one commit even while another is being published. */
+    long committedLocation(long k0, long k1, long k2, long k3) {
+        while (true) {
+            long generation = publishGeneration.get();
+            Transaction p = publishing;
+            RepositoryState s = state;
+            long location = KeyIndex.ABSENT;
+            boolean decided = false;
+            if (p != null) {
+                long o = p.overlay.get(k0, k1, k2, k3);
+                if (o != KeyIndex.ABSENT) {
+                    location = o == Transaction.DELETED ? KeyIndex.ABSENT : o;
+                    decided = true;
+                }
+            }
+            if (!decided) {
+                location = s.index.get(k0, k1, k2, k3);
+            }
+            if (publishGeneration.get() == generation) {
+                return location;
+            }
+        }
+    }
+
+    private long location(Transaction txn, byte[] id) {
+        long k0 = KeyIndex.word(id, 0);
+        long k1 = KeyIndex.word(id, 1);
+        long k2 = KeyIndex.word(id, 2);
+        long k3 = KeyIndex.word(id, 3);
+        if (txn != null) {
+            long o = txn.overlay.get(k0, k1, k2, k3);
+            if (o != KeyIndex.ABSENT) {
+                return o == Transaction.DELETED ? KeyIndex.ABSENT : o;
+            }
+        }
+        return committedLocation(k0, k1, k2, k3);
+    }
+
+    /** The committed data of an object; ObjectNotFoundException if there is none. */
+    public byte[] get(ObjectId id) {
+        return get(null, id);
+    }
+
+    byte[] get(Transaction txn, ObjectId id) {
+        ensureUsable();
+        byte[] key = id.bytes();
+        for (int attempt = 0; ; attempt++) {
+            long location = location(txn, key);
+            if (location == KeyIndex.ABSENT) {
+                throw new ObjectNotFoundException(id);
+            }
+            try {
+                if (txn != null) {
+                    flushFor(location);
+                }
+                return readers.readPut(location, key);
+            } catch (NoSuchFileException | IntegrityException e) {
+                // compaction may have moved the object and deleted the segment meanwhile
+                if (attempt < 3 && location(txn, key) != location) {
+                    continue;
+                }
+                if (e instanceof IntegrityException ie) {
+                    throw ie;
+                }
+                throw new IntegrityException("Segment " + Locations.segment(location) + " is missing (object " + id.hex()
+                        + "): run check with repair", e);
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot read object " + id.hex(), e);
+            }
+        }
+    }
+
+    private void flushFor(long location) throws IOException {
+        if (Locations.segment(location) >= writer.nextSegment() - 1) {
+            writeLock.lock();
+            try {
+                writer.flushFor(location);
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** The data of several objects, in order. */
+    public List<byte[]> getMany(List<ObjectId> ids) {
+        List<byte[]> out = new ArrayList<>(ids.size());
+        for (ObjectId i : ids) {
+            out.add(get(i));
+        }
+        return out;
+    }
+
+    public boolean contains(ObjectId id) {
+        return contains(null, id);
+    }
+
+    boolean contains(Transaction txn, ObjectId id) {
+        ensureUsable();
+        return location(txn, id.bytes()) != KeyIndex.ABSENT;
+    }
+
+    /** Length of an object's data, or -1 when it is absent (read from the entry header). */
+    public long size(ObjectId id) {
+        return size(null, id);
+    }
+
+    long size(Transaction txn, ObjectId id) {
+        ensureUsable();
+        byte[] key = id.bytes();
+        for (int attempt = 0; ; attempt++) {
+            long location = location(txn, key);
+            if (location == KeyIndex.ABSENT) {
+                return -1;
+            }
+            try {
+                if (txn != null) {
+                    flushFor(location);
+                }
+                return readers.entrySize(location) - SegmentFile.PUT_HEADER_SIZE;
+            } catch (NoSuchFileException | IntegrityException e) {
+                if (attempt < 3 && location(txn, key) != location) {
+                    continue;
+                }
+                throw e instanceof IntegrityException ie ? ie
+                        : new IntegrityException("Segment " + Locations.segment(location) + " is missing: run check with repair", e);
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot read object " + id.hex(), e);
+            }
+        }
+    }
+
+    /** Number of committed objects. */
+    public long objectCount() {
+        ensureUsable();
+        return state.index.size();
+    }
+
+    /**
+     * Up to {@code limit} ids after {@code marker} (from the start when null) in index order:
+     * Borg's list(). The order is a keyed hash order that does not change as the repository
+     * grows or shrinks, so paging with the last id as marker sees every object that stays
+     * present exactly once; the marker need not exist any more.
+     */
+    public List<ObjectId> list(int limit, ObjectId marker) {
+        ensureUsable();
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1");
+        }
+        List<ObjectId> out = new ArrayList<>(Math.min(limit, 4096));
+        state.index.forEachAfter(marker == null ? null : marker.bytes(), (k0, k1, k2, k3, v) -> {
+            out.add(ObjectId.wrap(KeyIndex.keyBytes(k0, k1, k2, k3)));
+            return out.size() < limit;
+        });
+        return out;
+    }
+
+    /**
+     * Up to {@code limit} ids after {@code marker} in on-disk order: Borg's scan(). Reading
+     * objects in this order reads the log front to back. The marker must be a present id.
+     */
+    public List<ObjectId> scan(int limit, ObjectId marker) {
+        List<ObjectId> out = new ArrayList<>();
+        long start = 0;
+        if (marker != null) {
+            start = location(null, marker.bytes());
+            if (start == KeyIndex.ABSENT) {
+                throw new ObjectNotFoundException(marker);
+            }
+        }
+        scanFrom(start, marker != null, limit, (entry, location) -> out.add(entry.id()));
+        return out;
+    }
+
+    /** Receives objects found by a disk-order scan, with their location for resuming. */
+    @FunctionalInterface
+    public interface ScanSink {
+        void accept(ObjectEntry entry, long location);
+    }
+
+    /**
+     * Visits up to {@code limit} current objects in on-disk order starting at {@code location}
+     * (0 for the beginning), skipping the entry at {@code location} itself when
+     * {@code skipFirst}. Returns the location of the last object visited, or -1 when the end
+     * of the committed log was reached.
+     */
+    public long scanFrom(long location, boolean skipFirst, int limit, ScanSink sink) {
+        ensureUsable();
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1");
+        }
+        long committed = state.transactionId;
+        long startSegment = Locations.segment(location);
+        long[] last = {-1};
+        int[] found = {0};
+        try {
+            SegmentScanner scanner = new SegmentScanner();
+            for (long segment : store.list()) {
+                if (segment < startSegment || segment > committed) {
+                    continue;
+                }
+                long from = segment == startSegment ? Locations.offset(location) : 0;
+                boolean[] skip = {skipFirst && segment == startSegment && from > 0};
+                SegmentStore.ReadHandle h;
+                try {
+                    h = readers.handle(segment);
+                } catch (NoSuchFileException e) {
+                    continue; // compacted away meanwhile
+                }
+                try {
+                    boolean reachedEnd = scanner.scan(h, segment, from, false, (tag, buf, at, offset, size) -> {
+                        if (skip[0]) {
+                            skip[0] = false;
+                            return true;
+                        }
+                        if (tag != SegmentFile.TAG_PUT) {
+                            return true;
+                        }
+                        int idAt = at + SegmentFile.HEADER_SIZE;
+                        long k0 = buf.getLong(idAt);
+                        long k1 = buf.getLong(idAt + 8);
+                        long k2 = buf.getLong(idAt + 16);
+                        long k3 = buf.getLong(idAt + 24);
+                        long here = Locations.of(segment, offset);
+                        if (committedLocation(k0, k1, k2, k3) == here) {
+                            sink.accept(new ObjectEntry(ObjectId.wrap(KeyIndex.keyBytes(k0, k1, k2, k3)), size - SegmentFile.PUT_HEADER_SIZE), here);
+                            last[0] = here;
+                            return ++found[0] < limit;
+                        }
+                        return true;
+                    });
+                    if (!reachedEnd) {
+                        return last[0];
+                    }
+                } catch (IntegrityException e) {
+                    // Borg's scan skips the rest of a damaged segment: nothing after a bad header can be located
+                    LOG.log(System.Logger.Level.WARNING, "{0}: scan skips the rest of segment {1}: {2}", path, segment, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot scan " + path, e);
+        }
+        return -1;
+    }
+
+    // ---- writing ----------------------------------------------------------------------------
+
+    /** Starts the write transaction, waiting up to {@code wait} for the current one to end. */
+    public Transaction begin(Duration wait) {
+        ensureUsable();
+        return acquireWriter(wait, false);
+    }
+
+    private Transaction acquireWriter(Duration wait, boolean evenIfCheckNeeded) {
+        long deadline = System.nanoTime() + Math.max(0, wait.toNanos());
+        slotLock.lock();
+        try {
+            while (current != null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new WriterBusyException("another transaction is writing to " + path);
+                }
+                slotFree.awaitNanos(left);
+                if (closed) {
+                    throw new RepositoryClosedException();
+                }
+                if (!evenIfCheckNeeded) {
+                    ensureUsable();
+                }
+            }
+            current = new Transaction(this, seed, SHARD_BITS, state.transactionId);
+            return current;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WriterBusyException("interrupted while waiting for the writer of " + path);
+        } finally {
+            slotLock.unlock();
+        }
+    }
+
+    /** Starts the write transaction if none is open, failing at once otherwise. */
+    public Transaction begin() {
+        return begin(Duration.ZERO);
+    }
+
+    private void release(Transaction txn) {
+        slotLock.lock();
+        try {
+            if (current == txn) {
+                current = null;
+                slotFree.signalAll();
+            }
+        } finally {
+            slotLock.unlock();
+        }
+    }
+
+    private void checkWritable(Transaction txn) {
+        ensureUsable();
+        if (txn.state != Transaction.State.OPEN) {
+            throw new TransactionStateException("the transaction was already " + (txn.state == Transaction.State.COMMITTED
+                    ? "committed" : "rolled back"));
+        }
+        if (txn.doomed != null) {
+            throw new TransactionDoomedException(txn.doomed);
+        }
+    }
+
+    void put(Transaction txn, ObjectId objectId, ByteBuffer data) {
+        int length = data.remaining();
+        if (length > SegmentFile.MAX_DATA_SIZE) {
+            throw new ObjectTooLargeException(length);
+        }
+        byte[] key = objectId.bytes();
+        int crc = SegmentFile.putCrc(key, data);
+        long k0 = KeyIndex.word(key, 0);
+        long k1 = KeyIndex.word(key, 1);
+        long k2 = KeyIndex.word(key, 2);
+        long k3 = KeyIndex.word(key, 3);
+        boolean manifest = objectId.isManifest();
+        writeLock.lock();
+        try {
+            checkWritable(txn);
+            long old = location(txn, key);
+            if (old != KeyIndex.ABSENT) {
+                // An overwrite is a DELETE and a PUT, so that the quota and the shadow index stay right.
+                supersede(txn, k0, k1, k2, k3, old, manifest);
+            }
+            long location = writer.put(key, crc, data, manifest);
+            txn.overlay.put(k0, k1, k2, k3, location);
+            LogAccounting.put(txn.delta, location, SegmentFile.PUT_HEADER_SIZE + (long) length);
+            txn.puts++;
+            txn.bytesWritten += SegmentFile.PUT_HEADER_SIZE + (long) length;
+            txn.addsData = true;
+            long quota = storageQuota;
+            if (quota > 0) {
+                long used;
+                synchronized (state) {
+                    used = state.quotaUse + txn.delta.quota;
+                }
+                if (used > quota) {
+                    txn.doomed = new StorageQuotaExceededException(quota, used);
+                    throw txn.doomed;
+                }
+            }
+        } catch (IOException e) {
+            throw failWrite(txn, e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    void delete(Transaction txn, ObjectId objectId) {
+        byte[] key = objectId.bytes();
+        writeLock.lock();
+        try {
+            checkWritable(txn);
+            long old = location(txn, key);
+            if (old == KeyIndex.ABSENT) {
+                throw new ObjectNotFoundException(objectId);
+            }
+            long k0 = KeyIndex.word(key, 0);
+            long k1 = KeyIndex.word(key, 1);
+            long k2 = KeyIndex.word(key, 2);
+            long k3 = KeyIndex.word(key, 3);
+            supersede(txn, k0, k1, k2, k3, old, objectId.isManifest());
+            txn.overlay.put(k0, k1, k2, k3, Transaction.DELETED);
+            txn.deletes++;
+        } catch (IOException e) {
+            throw failWrite(txn, e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Writes a DELETE for the id and books the superseded PUT at {@code old}. */
+    private void supersede(Transaction txn, long k0, long k1, long k2, long k3, long old, boolean manifest) throws IOException {
+        writer.flushFor(old);
+        int oldSize;
+        try {
+            oldSize = readers.entrySize(old);
+        } catch (NoSuchFileException e) {
+            throw new IntegrityException("Segment " + Locations.segment(old) + " is missing: run check with repair", e);
+        }
+        long deleteLocation = writer.delete(KeyIndex.keyBytes(k0, k1, k2, k3), manifest);
+        LogAccounting.supersede(txn.delta, k0, k1, k2, k3, old, oldSize);
+        LogAccounting.delete(txn.delta, deleteLocation);
+        txn.bytesWritten += SegmentFile.DELETE_SIZE;
+    }
+
+    /** An I/O error while appending leaves the log in an unknown state: the transaction is doomed. */
+    private RepositoryException failWrite(Transaction txn, IOException e) {
+        RepositoryIOException error = new RepositoryIOException("cannot write to " + path, e);
+        txn.doomed = error;
+        return error;
+    }
+
+    long commit(Transaction txn) {
+        writeLock.lock();
+        try {
+            ensureUsable();
+            if (txn.state != Transaction.State.OPEN) {
+                throw new TransactionStateException("the transaction was already " + (txn.state == Transaction.State.COMMITTED
+                        ? "committed" : "rolled back"));
+            }
+            if (txn.doomed != null) {
+                RepositoryException cause = txn.doomed;
+                rollbackLocked(txn);
+                throw cause;
+            }
+            if (txn.addsData) {
+                try {
+                    checkFreeSpace();
+                } catch (RepositoryException e) {
+                    rollbackLocked(txn);
+                    throw e;
+                }
+            }
+            long written = writer.bytesSinceCommit();
+            long tid;
+            try {
+                tid = writer.commit();
+            } catch (IOException e) {
+                rollbackLocked(txn);
+                throw new RepositoryIOException("commit failed in " + path, e);
+            }
+            publish(txn, tid);
+            txn.state = Transaction.State.COMMITTED;
+            release(txn);
+            if (appendOnly) {
+                try {
+                    TransactionsLogFile.append(path, tid, Instant.now());
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "{0}: transaction {1} is committed but not in the transactions log: {2}",
+                            path, tid, e.toString());
+                }
+            }
+            commitsSinceCheckpoint++;
+            logBytesSinceCheckpoint += written + SegmentFile.MAGIC_LENGTH + SegmentFile.COMMIT_SIZE;
+            maybeCheckpoint();
+            return tid;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Applies a committed transaction to the committed state. While it runs, readers consult the
+     * transaction's overlay first, so they see either all of it or (before the generation moved)
+     * none of it.
+     */
+    private void publish(Transaction txn, long tid) {
+        publishing = txn;
+        publishGeneration.incrementAndGet();
+        try {
+            RepositoryState s = state;
+            KeyIndex index = s.index;
+            txn.overlay.forEachAfter(null, (k0, k1, k2, k3, v) -> {
+                if (v == Transaction.DELETED) {
+                    index.remove(k0, k1, k2, k3);
+                } else {
+                    index.put(k0, k1, k2, k3, v);
+                }
+                return true;
+            });
+            synchronized (s) {
+                s.usage.merge(txn.delta.usage);
+                s.quotaUse += txn.delta.quota;
+                if (txn.delta.shadow() != null) {
+                    s.shadow.merge(txn.delta.shadow());
+                }
+                LogAccounting.commit(s, tid);
+                s.transactionId = tid;
+            }
+        } finally {
+            publishGeneration.incrementAndGet();
+            publishing = null;
+        }
+    }
+
+    void rollback(Transaction txn) {
+        writeLock.lock();
+        try {
+            if (txn.state == Transaction.State.OPEN) {
+                rollbackLocked(txn);
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Drops the transaction's segments (everything after the last commit) and frees the writer. */
+    private void rollbackLocked(Transaction txn) {
+        try {
+            discardUncommitted();
+        } finally {
+            txn.state = Transaction.State.ROLLED_BACK;
+            release(txn);
+        }
+    }
+
+    /** Deletes the segments after the last commit and resets the writer to follow it. */
+    void discardUncommitted() {
+        long first = state.nextSegment();
+        long last = writer.nextSegment();
+        writer.abandon(first);
+        try {
+            for (long s = first; s <= last; s++) {
+                readers.invalidate(s);
+                store.delete(s);
+            }
+            store.syncDirectories();
+        } catch (IOException e) {
+            // recovery removes them at the next open; the writer must not reuse the numbers meanwhile
+            LOG.log(System.Logger.Level.WARNING, "{0}: could not remove uncommitted segments: {1}", path, e.toString());
+            checkNeeded = "uncommitted segments could not be removed (" + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * Borg's rule before a commit that adds data: enough space must stay free for the next
+     * checkpoint, one full segment (compaction's working space), the configured reserve and the
+     * repository's additional_free_space.
+     */
+    private void checkFreeSpace() {
+        long count = state.index.size();
+        long checkpoint = BorgIndexFile.fileSize((int) Math.min(Integer.MAX_VALUE / 2, count)) + state.index.memoryBytes()
+                + 10L * state.usage.segmentCount() * 2 + 64L * state.shadow.size() + 4096;
+        long reserve = Math.max(options.freeSpaceReserve(), checkpoint + maxSegmentSize + SegmentFile.MAX_ENTRY_SIZE);
+        long required = reserve + additionalFreeSpace;
+        long free;
+        try {
+            free = store.usableSpace();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: could not check free space: {1}", path, e.toString());
+            return;
+        }
+        if (free < required) {
+            throw new InsufficientFreeSpaceException(required, free);
+        }
+    }
+
+    // ---- writer slot for maintenance ------------------------------------------------------
+
+    /** Takes the writer for a maintenance step; the returned token is released with {@link #endMaintenance}. */
+    Transaction beginMaintenance(Duration wait) {
+        return begin(wait);
+    }
+
+    /** Takes the writer for a repair, which must work on a repository that needs a check. */
+    Transaction beginMaintenanceForRepair(Duration wait) {
+        if (closed) {
+            throw new RepositoryClosedException();
+        }
+        return acquireWriter(wait, true);
+    }
+
+    /** Puts a rebuilt state in place (repair); the caller holds the write lock and writes a checkpoint next. */
+    void replaceState(RepositoryState rebuilt) {
+        state = rebuilt;
+        checkNeeded = null;
+        checkpointTransaction = -2;
+        writer.abandon(rebuilt.nextSegment());
+    }
+
+    void endMaintenance(Transaction token) {
+        token.state = Transaction.State.COMMITTED;
+        release(token);
+    }
+
+    // ---- checkpoints ------------------------------------------------------------------------
+
+    private void maybeCheckpoint() {
+        boolean due = commitsSinceCheckpoint >= options.checkpointCommits()
+                || logBytesSinceCheckpoint >= options.checkpointLogBytes()
+                || System.nanoTime() - lastCheckpointNanos >= options.checkpointInterval().toNanos();
+        if (!due) {
+            return;
+        }
+        if (!options.backgroundCheckpoints()) {
+            checkpointNow();
+            return;
+        }
+        if (pendingCheckpoint != null && !pendingCheckpoint.isDone()) {
+            return;
+        }
+        if (checkpointer == null) {
+            checkpointer = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "segstore-checkpoint-" + path.getFileName());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        pendingCheckpoint = checkpointer.submit(() -> {
+            try {
+                checkpointNow();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: background checkpoint failed: {1}", path, e.toString());
+            }
+        });
+    }
+
+    private void waitForCheckpoint() {
+        Future<?> f;
+        writeLock.lock();
+        try {
+            f = pendingCheckpoint;
+        } finally {
+            writeLock.unlock();
+        }
+        if (f != null) {
+            try {
+                f.get(10, TimeUnit.MINUTES);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: background checkpoint did not finish: {1}", path, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Writes a checkpoint of the committed state now. The state is frozen under the write lock
+     * (copy-on-write, so briefly); the files are written without holding it.
+     */
+    public void checkpointNow() {
+        Checkpoint.State snapshot;
+        // Lock order: write lock, then checkpoint lock (which waits for a checkpoint being written).
+        writeLock.lock();
+        try {
+            checkpointLock.lock();
+            try {
+                RepositoryState s = state;
+                if (s.transactionId < 0 || s.transactionId == checkpointTransaction || checkNeeded != null) {
+                    checkpointLock.unlock();
+                    return;
+                }
+                synchronized (s) {
+                    snapshot = new Checkpoint.State(s.transactionId, s.index.snapshot(), s.usage.copy(), s.quotaUse, s.shadow.snapshot());
+                }
+            } catch (RuntimeException e) {
+                checkpointLock.unlock();
+                throw e;
+            }
+            commitsSinceCheckpoint = 0;
+            logBytesSinceCheckpoint = 0;
+            lastCheckpointNanos = System.nanoTime();
+        } finally {
+            writeLock.unlock();
+        }
+        try {
+            try {
+                Checkpoint.write(path, snapshot);
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot write checkpoint " + snapshot.transactionId() + " of " + path, e);
+            }
+            checkpointTransaction = snapshot.transactionId();
+        } finally {
+            checkpointLock.unlock();
+        }
+    }
+
+    /** Transaction of the newest checkpoint on disk (-1 for none). */
+    long checkpointTransaction() {
+        return checkpointTransaction;
+    }
+
+    // ---- pins -----------------------------------------------------------------------------
+
+    /** Keeps segments up to {@code transaction} from being deleted until the returned pin is closed. */
+    AutoCloseable pin(long transaction) {
+        synchronized (pinLock) {
+            pins.add(transaction);
+        }
+        return () -> {
+            synchronized (pinLock) {
+                pins.remove(transaction);
+                pinLock.notifyAll();
+            }
+        };
+    }
+
+    /** Waits until no pin covers {@code segment}. */
+    void awaitUnpinned(long segment) throws InterruptedException {
+        synchronized (pinLock) {
+            while (pins.stream().anyMatch(t -> t >= segment)) {
+                pinLock.wait();
+            }
+        }
+    }
+
+    // ---- maintenance --------------------------------------------------------------------
+
+    /**
+     * Compacts: copies the live entries of segments whose freeable share exceeds
+     * {@code threshold} (and of runs of small segments) forward, commits, deletes the old
+     * segments. Works in steps, each a short transaction, so writers are not locked out for long.
+     * In append-only mode nothing is removed and this does nothing.
+     */
+    public CompactionResult compact(double threshold, ProgressListener progress) {
+        ensureUsable();
+        return new Compactor(this).run(threshold, progress);
+    }
+
+    /** Runs Borg's check: a full check, a partial one (max duration), or a repair. */
+    public CheckResult check(CheckOptions check, ProgressListener progress) {
+        if (closed) {
+            throw new RepositoryClosedException();
+        }
+        if (check.repair() && appendOnly) {
+            throw new AppendOnlyException("Repair");
+        }
+        return new Checker(this).run(check, progress);
+    }
+
+    // ---- key, nonce, settings -------------------------------------------------------------
+
+    /** The client's repokey blob (empty when none was stored). */
+    public byte[] loadKey() {
+        synchronized (configLock) {
+            return config.key().getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    public void saveKey(byte[] key) {
+        String text = new String(key, StandardCharsets.UTF_8);
+        updateConfig(c -> c.set(RepositoryConfig.REPOSITORY, "key", text));
+    }
+
+    /** The next free nonce, or empty when no client reserved any yet. */
+    public OptionalLong freeNonce() {
+        ensureNotClosed();
+        try {
+            return NonceFile.read(path);
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot read the nonce of " + path, e);
+        }
+    }
+
+    /**
+     * Reserves nonces up to {@code next}; {@code expectedStart} must be what {@link #freeNonce}
+     * returns now (null for none), so two clients cannot reserve the same range.
+     */
+    public void commitNonceReservation(long next, Long expectedStart) {
+        ensureNotClosed();
+        synchronized (configLock) {
+            OptionalLong now = freeNonce();
+            boolean matches = expectedStart == null ? now.isEmpty() : now.isPresent() && now.getAsLong() == expectedStart;
+            if (!matches) {
+                throw new NonceReservationException("nonce space reservation with mismatched previous state");
+            }
+            try {
+                NonceFile.write(path, next);
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot write the nonce of " + path, e);
+            }
+        }
+    }
+
+    public void setAppendOnly(boolean value) {
+        updateConfig(c -> c.set(RepositoryConfig.REPOSITORY, "append_only", value ? "1" : "0"));
+        appendOnly = value;
+    }
+
+    public void setStorageQuota(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("the storage quota must not be negative");
+        }
+        updateConfig(c -> c.set(RepositoryConfig.REPOSITORY, "storage_quota", Long.toString(bytes)));
+        storageQuota = bytes;
+    }
+
+    public void setAdditionalFreeSpace(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("additional free space must not be negative");
+        }
+        updateConfig(c -> c.set(RepositoryConfig.REPOSITORY, "additional_free_space", Long.toString(bytes)));
+        additionalFreeSpace = bytes;
+    }
+
+    /** A setting of Segstore's own in the config's [segstore] section, or null. */
+    public String setting(String name) {
+        synchronized (configLock) {
+            return config.get(RepositoryConfig.SEGSTORE, name);
+        }
+    }
+
+    /** Stores (or with null removes) a setting in the config's [segstore] section. */
+    public void setSetting(String name, String value) {
+        if (SEED_OPTION.equals(name)) {
+            throw new IllegalArgumentException(name + " is managed by the engine");
+        }
+        updateConfig(c -> {
+            if (value == null) {
+                c.remove(RepositoryConfig.SEGSTORE, name);
+            } else {
+                c.set(RepositoryConfig.SEGSTORE, name, value);
+            }
+        });
+    }
+
+    interface ConfigChange {
+        void apply(RepositoryConfig config);
+    }
+
+    void updateConfig(ConfigChange change) {
+        ensureNotClosed();
+        synchronized (configLock) {
+            try {
+                RepositoryConfig c = RepositoryConfig.parse(config.format());
+                change.apply(c);
+                c.save(path.resolve(RepositoryConfig.FILE_NAME));
+                config = c;
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot write the config of " + path, e);
+            }
+        }
+    }
+
+    RepositoryConfig config() {
+        synchronized (configLock) {
+            return config;
+        }
+    }
+
+    private void ensureNotClosed() {
+        if (closed) {
+            throw new RepositoryClosedException();
+        }
+    }
+
+    // ---- information ----------------------------------------------------------------------
+
+    public RepositoryInfo info() {
+        ensureNotClosed();
+        RepositoryState s = state;
+        long objects = s.index.size();
+        long segments;
+        long sparse;
+        long quotaUsed;
+        synchronized (s) {
+            segments = s.usage.segmentCount();
+            sparse = s.usage.totalFreeable();
+            quotaUsed = s.quotaUse;
+        }
+        return new RepositoryInfo(HexFormat.of().formatHex(id), s.transactionId < 0 ? null : s.transactionId, objects, segments,
+                sparse, quotaUsed, storageQuota, appendOnly, additionalFreeSpace, maxSegmentSize, segmentsPerDir,
+                s.index.memoryBytes(), checkNeeded);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Borg's repository id. */
+    public byte[] id() {
+        return id.clone();
+    }
+
+    /** The newest committed transaction, or null before the first commit. */
+    public Long transactionId() {
+        long t = state.transactionId;
+        return t < 0 ? null : t;
+    }
+
+    public boolean isAppendOnly() {
+        return appendOnly;
+    }
+
+    public long storageQuota() {
+        return storageQuota;
+    }
+
+    /** Why only check can go on, or null. */
+    public String checkNeeded() {
+        return checkNeeded;
+    }
+
+    void setCheckNeeded(String reason) {
+        checkNeeded = reason;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Borg's transactions log (append-only repositories). */
+    public List<TransactionsLogFile.Entry> history() {
+        try {
+            return TransactionsLogFile.read(path);
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot read the transactions log of " + path, e);
+        }
+    }
+
+    SegmentStore store() {
+        return store;
+    }
+
+    long maxSegmentSize() {
+        return maxSegmentSize;
+    }
+
+    long seed() {
+        return seed;
+    }
+
+    @Override
+    public String toString() {
+        return "Repository[" + path + "]";
+    }
+}

@@ -1,0 +1,236 @@
+package io.segstore.engine;
+
+import io.segstore.engine.format.SegmentFile;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Appends entries to the log: one open segment at a time, a new one once the current has grown
+ * past {@code max_segment_size}. Entries are buffered and reach the file on flush, when a segment
+ * is closed (which also syncs it), or when an entry does not fit the buffer.
+ *
+ * <p>Not thread-safe: the repository serialises writers.
+ */
+final class SegmentWriter {
+
+    private static final int BUFFER_SIZE = 1 << 20;
+
+    private final SegmentStore store;
+    private final long maxSegmentSize;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+
+    /** Number of the open segment, or of the next one to create when none is open. */
+    private long segment;
+    private SegmentStore.WriteHandle handle;
+    /** Logical end of the open segment, buffered bytes included. */
+    private long offset;
+    /** How much of the open segment is in the file. */
+    private long flushed;
+    /** Bytes handed to the log since the last commit (entries only). */
+    private long bytesSinceCommit;
+
+    SegmentWriter(SegmentStore store, long maxSegmentSize, long nextSegment) {
+        this.store = store;
+        this.maxSegmentSize = maxSegmentSize;
+        this.segment = nextSegment;
+    }
+
+    /** The segment the next entry goes into if no new one is started. */
+    long nextSegment() {
+        return segment;
+    }
+
+    /** The segment being written, or -1. */
+    long openSegment() {
+        return handle == null ? -1 : segment;
+    }
+
+    long bytesSinceCommit() {
+        return bytesSinceCommit;
+    }
+
+    /**
+     * Appends a PUT. {@code crc} must be the entry's CRC (computed by the caller outside the
+     * repository's writer lock); {@code data}'s remaining bytes are written and consumed.
+     * Returns the location (segment << 32 | offset).
+     */
+    long put(byte[] id, int crc, ByteBuffer data, boolean ownSegment) throws IOException {
+        int length = data.remaining();
+        prepare(ownSegment);
+        long at = offset;
+        if (buffer.remaining() < SegmentFile.PUT_HEADER_SIZE) {
+            flushBuffer();
+        }
+        SegmentFile.writePutHeader(buffer, crc, id, length);
+        if (length <= buffer.remaining()) {
+            buffer.put(data);
+        } else {
+            flushBuffer();
+            handle.write(data);
+            flushed += length;
+        }
+        advance(SegmentFile.PUT_HEADER_SIZE + (long) length);
+        return Locations.of(segment, at);
+    }
+
+    /** Appends a DELETE; returns its location. */
+    long delete(byte[] id, boolean ownSegment) throws IOException {
+        prepare(ownSegment);
+        long at = offset;
+        if (buffer.remaining() < SegmentFile.DELETE_SIZE) {
+            flushBuffer();
+        }
+        SegmentFile.writeDelete(buffer, id);
+        advance(SegmentFile.DELETE_SIZE);
+        return Locations.of(segment, at);
+    }
+
+    /**
+     * Appends an entry copied verbatim from another segment (compaction): its CRC stays valid
+     * because its bytes do not change. Returns its new location.
+     */
+    long copy(ByteBuffer entry) throws IOException {
+        prepare(false);
+        long at = offset;
+        long length = entry.remaining();
+        if (length <= buffer.remaining()) {
+            buffer.put(entry);
+        } else {
+            flushBuffer();
+            handle.write(entry);
+            flushed += length;
+        }
+        advance(length);
+        return Locations.of(segment, at);
+    }
+
+    /** True when the open segment has grown past its limit, so the next entry starts a new one. */
+    boolean segmentFull() {
+        return handle != null && offset > maxSegmentSize;
+    }
+
+    /**
+     * Commits: closes (and syncs) the open segment, creates the commit segment, makes all new
+     * directory entries durable, then writes and syncs the COMMIT. Returns the transaction id
+     * (the commit segment's number).
+     */
+    long commit() throws IOException {
+        closeSegment();
+        long commitSegment = segment;
+        handle = store.create(commitSegment);
+        try {
+            // The commit segment's name is synced with the data segments' names, before its
+            // COMMIT exists: an empty or COMMIT-less segment counts as uncommitted.
+            store.syncDirectories();
+            buffer.clear();
+            buffer.put(SegmentFile.MAGIC).put(SegmentFile.commitEntry()).flip();
+            handle.write(buffer);
+            handle.sync();
+        } finally {
+            buffer.clear();
+            SegmentStore.WriteHandle h = handle;
+            handle = null;
+            h.close();
+        }
+        segment = commitSegment + 1;
+        offset = 0;
+        flushed = 0;
+        bytesSinceCommit = 0;
+        return commitSegment;
+    }
+
+    /**
+     * Writes a COMMIT at the end of the open segment and closes it (compaction's intermediate
+     * commits, which avoid a separate 17-byte segment). Returns the transaction id.
+     */
+    long commitInSegment() throws IOException {
+        if (handle == null) {
+            return commit();
+        }
+        if (buffer.remaining() < SegmentFile.COMMIT_SIZE) {
+            flushBuffer();
+        }
+        buffer.put(SegmentFile.commitEntry());
+        offset += SegmentFile.COMMIT_SIZE;
+        long committed = segment;
+        closeSegment();
+        store.syncDirectories();
+        bytesSinceCommit = 0;
+        return committed;
+    }
+
+    /** Makes buffered entries readable from the file. */
+    void flush() throws IOException {
+        if (handle != null) {
+            flushBuffer();
+        }
+    }
+
+    /** Flushes if {@code location} lies in bytes not yet in the file. */
+    void flushFor(long location) throws IOException {
+        if (handle != null && Locations.segment(location) == segment && Locations.offset(location) >= flushed) {
+            flushBuffer();
+        }
+    }
+
+    /** Drops the open segment without syncing (rollback); the caller deletes the files. */
+    void abandon(long nextSegment) {
+        buffer.clear();
+        if (handle != null) {
+            try {
+                handle.close();
+            } catch (IOException e) {
+                // the file is garbage either way; recovery deletes it
+            }
+            handle = null;
+        }
+        segment = nextSegment;
+        offset = 0;
+        flushed = 0;
+        bytesSinceCommit = 0;
+    }
+
+    private void prepare(boolean ownSegment) throws IOException {
+        if (handle != null && (offset > maxSegmentSize || (ownSegment && offset > SegmentFile.MAGIC_LENGTH))) {
+            closeSegment();
+        }
+        if (handle == null) {
+            handle = store.create(segment);
+            buffer.clear();
+            buffer.put(SegmentFile.MAGIC);
+            offset = SegmentFile.MAGIC_LENGTH;
+            flushed = 0;
+        }
+    }
+
+    private void advance(long length) {
+        offset += length;
+        bytesSinceCommit += length;
+    }
+
+    /** Flushes, syncs and closes the open segment; the next entry goes to a new one. */
+    void closeSegment() throws IOException {
+        if (handle == null) {
+            return;
+        }
+        SegmentStore.WriteHandle h = handle;
+        try {
+            flushBuffer();
+            h.sync();
+        } finally {
+            handle = null;
+            h.close();
+        }
+        segment++;
+        offset = 0;
+        flushed = 0;
+    }
+
+    private void flushBuffer() throws IOException {
+        buffer.flip();
+        flushed += buffer.remaining();
+        handle.write(buffer);
+        buffer.clear();
+    }
+}
