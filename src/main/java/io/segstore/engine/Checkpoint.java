@@ -78,6 +78,7 @@ final class Checkpoint {
                     state.shadow().asSource());
         });
         hintsDigest.endPart("final");
+        CrashPoints.reached("checkpoint.after-hints-written");
 
         IntegrityDigest indexDigest = new IntegrityDigest(indexName);
         KeyIndex.Snapshot index = state.index();
@@ -105,20 +106,25 @@ final class Checkpoint {
 
         byte[] integrity = IntegrityFile.encode(hintsDigest.digests(), indexDigest.digests());
         writeSynced(integrityTmp, out -> out.write(integrity));
+        CrashPoints.reached("checkpoint.after-temporaries-written");
         AtomicFile.rename(integrityTmp, repository.resolve(integrityName));
         AtomicFile.syncDirectory(repository);
+        CrashPoints.reached("checkpoint.after-integrity-renamed");
         AtomicFile.rename(hintsTmp, repository.resolve(hintsName));
+        CrashPoints.reached("checkpoint.after-hints-renamed");
         AtomicFile.rename(indexTmp, repository.resolve(indexName));
         AtomicFile.syncDirectory(repository);
+        CrashPoints.reached("checkpoint.after-index-renamed");
 
         KeyIndexFile.write(ownTmp, new KeyIndexFile.Header(index.index().shardBits(), t, index.size(), index.index().seed(),
                 hashProbe(index.index())), i -> {
                     KeyIndex.ShardState s = index.shard(i);
                     return new KeyIndexFile.Shard(s.level(), s.count(), s.slots());
                 });
+        CrashPoints.reached("checkpoint.after-own-index-written");
         AtomicFile.rename(ownTmp, ownName);
         AtomicFile.syncDirectory(repository);
-
+        CrashPoints.reached("checkpoint.before-cleanup");
         removeOthers(repository, t);
     }
 

@@ -179,6 +179,7 @@ final class Compactor {
                 for (long segment : segments) {
                     copyLive(s, segment, horizon, step);
                 }
+                CrashPoints.reached("compact.after-copy");
                 long tid;
                 try {
                     tid = repo.writer.commitInSegment();
@@ -187,6 +188,7 @@ final class Compactor {
                     throw new RepositoryIOException("compaction commit failed in " + repo.path(), e);
                 }
                 apply(s, step, tid);
+                CrashPoints.reached("compact.after-apply");
             } catch (RuntimeException e) {
                 if (repo.writer.openSegment() >= 0 || repo.writer.nextSegment() > repo.state.nextSegment()) {
                     repo.discardUncommitted();
@@ -331,6 +333,7 @@ final class Compactor {
             for (long segment : step.segments) {
                 repo.readers.invalidate(segment);
                 repo.store().delete(segment);
+                CrashPoints.reached("compact.after-segment-deleted");
                 synchronized (repo.state) {
                     repo.state.usage.forget(segment);
                 }
@@ -341,6 +344,7 @@ final class Compactor {
         } finally {
             repo.writeLock.unlock();
         }
+        CrashPoints.reached("compact.before-checkpoint");
         repo.checkpointNow();
     }
 }

@@ -70,8 +70,7 @@ final class RepositoryLock implements AutoCloseable {
     }
 
     private boolean tryOnce() throws IOException {
-        if (!directory.tryCreate(me)) {
-            removeStaleHolders();
+        if (!directory.tryCreate(me) && !(removeStaleHolders() && directory.tryCreate(me))) {
             return false;
         }
         boolean keepDirectory = false;
@@ -100,20 +99,21 @@ final class RepositoryLock implements AutoCloseable {
         }
     }
 
-    private void removeStaleHolders() throws IOException {
+    /** Removes holders of the lock directory that are gone; true when it is free now. */
+    private boolean removeStaleHolders() throws IOException {
         for (String name : directory.holderNames()) {
             LockDirectory.Holder h = LockDirectory.Holder.parse(name);
             if (h == null) {
                 LOG.log(System.Logger.Level.ERROR, "Found malformed lock {0} in {1}. Please check/fix manually.", name, directory.path());
-                return;
+                return false;
             }
             if (!isStale(h)) {
-                return;
+                return false;
             }
             LOG.log(System.Logger.Level.WARNING, "Killed stale lock {0}.", name);
             directory.remove(name);
         }
-        directory.removeIfEmpty();
+        return directory.removeIfEmpty();
     }
 
     private boolean isStale(LockDirectory.Holder h) {

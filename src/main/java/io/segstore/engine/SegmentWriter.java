@@ -116,17 +116,23 @@ final class SegmentWriter {
      * (the commit segment's number).
      */
     long commit() throws IOException {
+        CrashPoints.reached("commit.before-data-sync");
         closeSegment();
+        CrashPoints.reached("commit.after-data-sync");
         long commitSegment = segment;
         handle = store.create(commitSegment);
         try {
+            CrashPoints.reached("commit.after-commit-segment-created");
             // The commit segment's name is synced with the data segments' names, before its
             // COMMIT exists: an empty or COMMIT-less segment counts as uncommitted.
             store.syncDirectories();
+            CrashPoints.reached("commit.after-directory-sync");
             buffer.clear();
             buffer.put(SegmentFile.MAGIC).put(SegmentFile.commitEntry()).flip();
             handle.write(buffer);
+            CrashPoints.reached("commit.after-commit-written");
             handle.sync();
+            CrashPoints.reached("commit.after-commit-synced");
         } finally {
             buffer.clear();
             SegmentStore.WriteHandle h = handle;
@@ -151,11 +157,14 @@ final class SegmentWriter {
         if (buffer.remaining() < SegmentFile.COMMIT_SIZE) {
             flushBuffer();
         }
+        CrashPoints.reached("compact.before-commit");
         buffer.put(SegmentFile.commitEntry());
         offset += SegmentFile.COMMIT_SIZE;
         long committed = segment;
         closeSegment();
+        CrashPoints.reached("compact.after-commit-synced");
         store.syncDirectories();
+        CrashPoints.reached("compact.after-directory-sync");
         bytesSinceCommit = 0;
         return committed;
     }
