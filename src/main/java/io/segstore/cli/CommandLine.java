@@ -1,12 +1,25 @@
 package io.segstore.cli;
 
+import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.function.Function;
 
-/** The command-line tools of segstore.jar, dispatched by their first argument. */
+/**
+ * The command-line tools of segstore.jar, chosen by the first argument. They run without Spring,
+ * so they start in a fraction of a second.
+ */
 public final class CommandLine {
 
-    private static final Map<String, Function<String[], Integer>> COMMANDS = Map.of();
+    /** One tool: runs with its arguments and returns the exit status. */
+    interface Command {
+        int run(String[] args, PrintStream out, PrintStream err) throws Exception;
+
+        String usage();
+    }
+
+    private static final Map<String, Command> COMMANDS = Map.of(
+            "bench", new BenchCommand(),
+            "check", new CheckCommand());
 
     private CommandLine() {
     }
@@ -17,6 +30,24 @@ public final class CommandLine {
 
     /** Runs {@code args[0]} with the remaining arguments; returns the exit status. */
     public static int run(String[] args) {
-        return COMMANDS.get(args[0]).apply(java.util.Arrays.copyOfRange(args, 1, args.length));
+        Command command = COMMANDS.get(args[0]);
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            return command.run(rest, System.out, System.err);
+        } catch (UsageException e) {
+            System.err.println("segstore " + args[0] + ": " + e.getMessage());
+            System.err.println("usage: java -jar segstore.jar " + command.usage());
+            return 2;
+        } catch (Exception e) {
+            System.err.println("segstore " + args[0] + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Wrong arguments. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
     }
 }

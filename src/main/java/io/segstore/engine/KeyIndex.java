@@ -3,14 +3,13 @@ package io.segstore.engine;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.locks.StampedLock;
-import net.openhft.hashing.LongHashFunction;
 
 /**
  * A map from 32-byte keys to a long value (for the repository index: segment << 32 | offset),
  * held in primitive arrays: about 40 bytes a slot and no object per entry.
  *
- * <p>Keys are placed by a keyed 64-bit hash (XXH3 with a per-repository secret seed, so clients
- * that choose ids cannot pile them onto one bucket). The top bits of the hash pick one of
+ * <p>Keys are placed by a keyed 64-bit hash (with a per-repository secret seed, so clients that
+ * choose ids cannot pile them onto one bucket). The top bits of the hash pick one of
  * {@code 2^shardBits} shards; inside a shard, slots are kept sorted by hash (ordered linear
  * probing: a key lives at or after its home slot, and every cluster is sorted). Three things
  * follow from that order:
@@ -38,23 +37,55 @@ public final class KeyIndex {
 
     private static final int MIN_CAPACITY = 16;
     private static final int DOUBLINGS = 6;
-    private static final double GROWTH = 1.15;
-    private static final double MAX_LOAD = 0.93;
+
+    /**
+     * How tightly an index is packed. Long-lived indexes grow in small staggered steps and run
+     * full (memory is what counts); short-lived ones (a transaction's own writes) double and stay
+     * below 75% (inserts are what counts).
+     */
+    public enum Sizing {
+        COMPACT(1.15, 0.93),
+        FAST(2.0, 0.75);
+
+        final double growth;
+        final double maxLoad;
+
+        Sizing(double growth, double maxLoad) {
+            this.growth = growth;
+            this.maxLoad = maxLoad;
+        }
+    }
+
+    private final Sizing sizing;
     private static final double MIN_LOAD = 0.35;
     private static final double SHRUNK_LOAD = 0.8;
 
     private final long seed;
-    private final LongHashFunction hash;
+    /** Secret words derived from the seed; never leave the process. */
+    private final long s0;
+    private final long s1;
+    private final long s2;
+    private final long s3;
     private final int shardBits;
     private final Shard[] shards;
 
-    /** A fresh, empty index. */
+    /** A fresh, empty, compactly sized index. */
     public KeyIndex(long seed, int shardBits) {
+        this(seed, shardBits, Sizing.COMPACT);
+    }
+
+    /** A fresh, empty index. */
+    public KeyIndex(long seed, int shardBits, Sizing sizing) {
+        this.sizing = sizing;
         if (shardBits < 0 || shardBits > 12) {
             throw new IllegalArgumentException("shardBits must be 0..12");
         }
         this.seed = seed;
-        this.hash = LongHashFunction.xx3(seed);
+        long[] secret = secretWords(seed);
+        this.s0 = secret[0];
+        this.s1 = secret[1];
+        this.s2 = secret[2];
+        this.s3 = secret[3];
         this.shardBits = shardBits;
         this.shards = new Shard[1 << shardBits];
         for (int i = 0; i < shards.length; i++) {
@@ -71,11 +102,12 @@ public final class KeyIndex {
         for (int i = 0; i < states.length; i++) {
             Shard s = index.shards[i];
             ShardState st = states[i];
-            if (st.slots().length != (capacity(st.level(), s.stagger) + overflow(capacity(st.level(), s.stagger))) * WORDS) {
+            int cap = index.capacity(st.level(), s.stagger);
+            if (st.slots().length != (cap + overflow(cap)) * WORDS) {
                 throw new IllegalArgumentException("shard " + i + " does not have the size its level implies");
             }
             s.level = st.level();
-            s.capacity = capacity(st.level(), s.stagger);
+            s.capacity = cap;
             s.slots = st.slots();
             s.count = st.count();
             s.shared = false;
@@ -85,6 +117,20 @@ public final class KeyIndex {
 
     public long seed() {
         return seed;
+    }
+
+    /** Four well-mixed words from the seed (SplitMix64 steps), odd so no product collapses. */
+    private static long[] secretWords(long seed) {
+        long[] out = new long[4];
+        long z = seed;
+        for (int i = 0; i < 4; i++) {
+            z += 0x9E3779B97F4A7C15L;
+            long w = z;
+            w = (w ^ (w >>> 30)) * 0xBF58476D1CE4E5B9L;
+            w = (w ^ (w >>> 27)) * 0x94D049BB133111EBL;
+            out[i] = (w ^ (w >>> 31)) | 1L;
+        }
+        return out;
     }
 
     public int shardBits() {
@@ -111,20 +157,26 @@ public final class KeyIndex {
         return out;
     }
 
-    /** The keyed 64-bit hash that orders keys. */
+    /**
+     * The keyed 64-bit hash that orders keys: each pair of key words, xored with secret words,
+     * is multiplied to 128 bits and folded (XXH3's construction for short inputs), then
+     * avalanched. It runs for every slot a lookup passes, so it is written out here for the
+     * fixed 32-byte key instead of going through a general-purpose hashing library, which
+     * cost three times as much per call.
+     */
     public long hash(long k0, long k1, long k2, long k3) {
-        long[] tmp = KEY_SCRATCH.get();
-        tmp[0] = k0;
-        tmp[1] = k1;
-        tmp[2] = k2;
-        tmp[3] = k3;
-        return hash.hashLongs(tmp, 0, 4);
+        long a = k0 ^ s0;
+        long b = k1 ^ s1;
+        long c = k2 ^ s2;
+        long d = k3 ^ s3;
+        long x = (Math.multiplyHigh(a, b) ^ (a * b)) + Long.rotateLeft(Math.multiplyHigh(c, d) ^ (c * d), 29);
+        x ^= x >>> 37;
+        x *= 0x165667919E3779F9L;
+        return x ^ (x >>> 32);
     }
 
-    private static final ThreadLocal<long[]> KEY_SCRATCH = ThreadLocal.withInitial(() -> new long[4]);
-
     private long storedHash(long[] slots, int base) {
-        return hash.hashLongs(slots, base, 4);
+        return hash(slots[base], slots[base + 1], slots[base + 2], slots[base + 3]);
     }
 
     // ---- public operations -----------------------------------------------------------------
@@ -218,7 +270,7 @@ public final class KeyIndex {
             long stamp = s.lock.writeLock();
             try {
                 int level = s.level;
-                while (capacity(level, s.stagger) * MAX_LOAD < perShard * 1.02) {
+                while (capacity(level, s.stagger) * sizing.maxLoad < perShard * 1.02) {
                     level++;
                 }
                 if (level != s.level) {
@@ -380,7 +432,7 @@ public final class KeyIndex {
      */
     public KeyIndex copyOnWrite() {
         Snapshot snap = snapshot();
-        KeyIndex copy = new KeyIndex(seed, shardBits);
+        KeyIndex copy = new KeyIndex(seed, shardBits, sizing);
         for (int i = 0; i < shards.length; i++) {
             Shard s = copy.shards[i];
             s.slots = snap.slots[i];
@@ -555,14 +607,15 @@ public final class KeyIndex {
         return (int) (((p >>> 32) * capacity) >>> 32);
     }
 
-    static int capacity(int level, double stagger) {
+    int capacity(int level, double stagger) {
         if (level < 0) {
             return 0;
         }
         if (level < DOUBLINGS) {
             return MIN_CAPACITY << level;
         }
-        return (int) Math.ceil((MIN_CAPACITY << DOUBLINGS) * Math.pow(GROWTH, level - DOUBLINGS + stagger));
+        return (int) Math.min(Integer.MAX_VALUE / WORDS - 1_000_000,
+                Math.ceil((MIN_CAPACITY << DOUBLINGS) * Math.pow(sizing.growth, level - DOUBLINGS + stagger)));
     }
 
     /** Slots past the home range, so that clusters at the end never wrap. */
@@ -651,7 +704,7 @@ public final class KeyIndex {
                 slots[b + 3] = k3;
                 slots[b + VALUE] = value;
                 count++;
-                if (count > capacity * MAX_LOAD) {
+                if (count > capacity * ix.sizing.maxLoad) {
                     resize(level + 1, ix);
                 }
                 return ABSENT;
@@ -683,7 +736,7 @@ public final class KeyIndex {
             if (level > 0 && count < capacity * MIN_LOAD) {
                 // shrink to the smallest level that leaves room to grow again before the next step
                 int target = level;
-                while (target > 0 && count <= capacity(target - 1, stagger) * SHRUNK_LOAD) {
+                while (target > 0 && count <= ix.capacity(target - 1, stagger) * SHRUNK_LOAD) {
                     target--;
                 }
                 if (target != level) {
@@ -704,8 +757,8 @@ public final class KeyIndex {
         void resize(int newLevel, KeyIndex ix) {
             long[] old = slots;
             while (true) {
-                int cap = capacity(newLevel, stagger);
-                if (count > cap * MAX_LOAD) {
+                int cap = ix.capacity(newLevel, stagger);
+                if (count > cap * ix.sizing.maxLoad) {
                     newLevel++;
                     continue;
                 }

@@ -818,6 +818,11 @@ public final class Repository implements AutoCloseable {
         try {
             RepositoryState s = state;
             KeyIndex index = s.index;
+            long added = Math.min(txn.puts, txn.overlay.size());
+            if (added > 4096) {
+                // one growth step per shard instead of many while a large transaction is applied
+                index.reserve(index.size() + added);
+            }
             txn.overlay.forEachAfter(null, (k0, k1, k2, k3, v) -> {
                 if (v == Transaction.DELETED) {
                     index.remove(k0, k1, k2, k3);

@@ -28,7 +28,11 @@ final class ShadowIndex {
     }
 
     ShadowIndex(long seed, int shardBits) {
-        this.ids = new KeyIndex(seed, shardBits);
+        this(seed, shardBits, KeyIndex.Sizing.COMPACT);
+    }
+
+    ShadowIndex(long seed, int shardBits, KeyIndex.Sizing sizing) {
+        this.ids = new KeyIndex(seed, shardBits, sizing);
     }
 
     private ShadowIndex(KeyIndex ids) {

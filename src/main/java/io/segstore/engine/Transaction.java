@@ -30,7 +30,7 @@ public final class Transaction implements AutoCloseable {
 
     Transaction(Repository repository, long seed, int shardBits, long baseTransaction) {
         this.repository = repository;
-        this.overlay = new KeyIndex(seed, shardBits);
+        this.overlay = new KeyIndex(seed, shardBits, KeyIndex.Sizing.FAST);
         this.delta = new TransactionDelta(seed, shardBits);
         this.baseTransaction = baseTransaction;
     }

@@ -45,7 +45,7 @@ final class TransactionDelta implements Ledger {
     @Override
     public void shadow(long k0, long k1, long k2, long k3, long segment) {
         if (shadow == null) {
-            shadow = new ShadowIndex(seed, Math.min(shardBits, 4));
+            shadow = new ShadowIndex(seed, Math.min(shardBits, 4), KeyIndex.Sizing.FAST);
         }
         shadow.add(k0, k1, k2, k3, segment);
     }
