@@ -293,7 +293,7 @@ final class Checker {
                     }
                 }
                 repo.store().syncDirectories();
-                boolean committed = repo.store().length(tid) > 0 && Recovery.isCommitted(repo.store(), tid);
+                boolean committed = repo.store().exists(tid) && Recovery.isCommitted(repo.store(), tid);
                 forgetPartialProgress();
                 RepositoryState rebuilt = RepositoryState.empty(repo.seed(), Repository.SHARD_BITS);
                 long checked = rebuild(rebuilt, tid, true, progress);

@@ -197,10 +197,12 @@ final class Checkpoint {
     }
 
     /**
-     * Loads the checkpoint of transaction {@code t}, or returns null when its files are missing
-     * or fail their checks (the caller then falls back to an older one or to replay).
+     * Loads the checkpoint of transaction {@code t}, or returns null when its files are missing,
+     * malformed or fail their digests (the caller then falls back to an older one or to
+     * replay). Other I/O errors (a file that cannot be read at all) are thrown, as Borg lets
+     * them surface: rebuilding would hide a failing disk.
      */
-    static Loaded load(Path repository, long t, long seed, int shardBits) {
+    static Loaded load(Path repository, long t, long seed, int shardBits) throws IOException {
         try {
             IntegrityFile.Contents integrity;
             try {
@@ -221,7 +223,7 @@ final class Checkpoint {
         } catch (NoSuchFileException e) {
             LOG.log(System.Logger.Level.INFO, "checkpoint {0} is incomplete ({1} is missing)", t, e.getFile());
             return null;
-        } catch (IOException | RuntimeException e) {
+        } catch (FormatException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "checkpoint {0} is unusable, the index will be rebuilt: {1}", t, e.toString());
             return null;
         }
@@ -252,7 +254,7 @@ final class Checkpoint {
         }
     }
 
-    private static KeyIndex readOwnIndex(Path repository, long t, long seed, int shardBits) {
+    private static KeyIndex readOwnIndex(Path repository, long t, long seed, int shardBits) throws IOException {
         Path file = repository.resolve(KeyIndexFile.PREFIX + t);
         try {
             KeyIndexFile.Header header = KeyIndexFile.readHeader(file);
@@ -270,7 +272,7 @@ final class Checkpoint {
             return KeyIndex.restore(seed, shardBits, states);
         } catch (NoSuchFileException e) {
             return null;
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (FormatException | IllegalArgumentException e) {
             LOG.log(System.Logger.Level.WARNING, "{0} is unusable, reading Borg''s index instead: {1}", file.getFileName(), e.getMessage());
             return null;
         }

@@ -41,6 +41,12 @@ final class Recovery {
             }
             uncommitted.add(s);
         }
+        if (tid < 0 && Checkpoint.newestBorgIndex(repository) >= 0) {
+            // An index says there were commits, the log has none: the log is damaged. Nothing may be
+            // removed before check (and repair) looked at it.
+            return new Result(RepositoryState.empty(seed, shardBits), -1, 0, List.of(),
+                    "the repository has an index but no committed segment: it is damaged, run check with repair");
+        }
         if (cleanup && !uncommitted.isEmpty()) {
             for (long s : uncommitted) {
                 readers.invalidate(s);
@@ -50,10 +56,6 @@ final class Recovery {
             LOG.log(System.Logger.Level.INFO, "removed {0} uncommitted segment(s) after transaction {1}", uncommitted.size(), tid);
         }
         if (tid < 0) {
-            if (Checkpoint.newestBorgIndex(repository) >= 0) {
-                return new Result(RepositoryState.empty(seed, shardBits), -1, 0, uncommitted,
-                        "the repository has an index but no committed segment: it is damaged, run check with repair");
-            }
             return new Result(RepositoryState.empty(seed, shardBits), -1, 0, uncommitted, null);
         }
 
