@@ -87,23 +87,7 @@ public final class LocalSegmentStore implements SegmentStore {
 
     @Override
     public ReadHandle openRead(long segment) throws IOException {
-        FileChannel ch = FileChannel.open(path(segment), StandardOpenOption.READ);
-        return new ReadHandle() {
-            @Override
-            public int read(ByteBuffer dst, long position) throws IOException {
-                return ch.read(dst, position);
-            }
-
-            @Override
-            public long size() throws IOException {
-                return ch.size();
-            }
-
-            @Override
-            public void close() throws IOException {
-                ch.close();
-            }
-        };
+        return new MappedReadHandle(path(segment));
     }
 
     @Override

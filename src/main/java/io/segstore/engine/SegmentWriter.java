@@ -4,6 +4,10 @@ import io.segstore.engine.format.SegmentFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * Appends entries to the log: one open segment at a time, a new one once the current has grown
@@ -15,6 +19,17 @@ import java.nio.ByteOrder;
 final class SegmentWriter {
 
     private static final int BUFFER_SIZE = 1 << 20;
+    /**
+     * Data written since the last sync after which a background sync starts, so the device
+     * writes while the log is appended and the sync at commit finds little left (what Borg gets
+     * from sync_file_range, which Java does not offer).
+     */
+    private static final long WRITEBACK_CHUNK = 32L << 20;
+    private static final Executor WRITEBACK = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "segstore-writeback");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final SegmentStore store;
     private final long maxSegmentSize;
@@ -29,6 +44,9 @@ final class SegmentWriter {
     private long flushed;
     /** Bytes handed to the log since the last commit (entries only). */
     private long bytesSinceCommit;
+    /** File offset up to which a background sync was started. */
+    private long writebackStarted;
+    private CompletableFuture<Void> writeback = CompletableFuture.completedFuture(null);
 
     SegmentWriter(SegmentStore store, long maxSegmentSize, long nextSegment) {
         this.store = store;
@@ -69,6 +87,7 @@ final class SegmentWriter {
             flushBuffer();
             handle.write(data);
             flushed += length;
+            startWriteback();
         }
         advance(SegmentFile.PUT_HEADER_SIZE + (long) length);
         return Locations.of(segment, at);
@@ -100,6 +119,7 @@ final class SegmentWriter {
             flushBuffer();
             handle.write(entry);
             flushed += length;
+            startWriteback();
         }
         advance(length);
         return Locations.of(segment, at);
@@ -186,6 +206,11 @@ final class SegmentWriter {
     /** Drops the open segment without syncing (rollback); the caller deletes the files. */
     void abandon(long nextSegment) {
         buffer.clear();
+        try {
+            awaitWriteback();
+        } catch (IOException e) {
+            // the abandoned segment is garbage whether or not it reached the disk
+        }
         if (handle != null) {
             try {
                 handle.close();
@@ -210,6 +235,7 @@ final class SegmentWriter {
             buffer.put(SegmentFile.MAGIC);
             offset = SegmentFile.MAGIC_LENGTH;
             flushed = 0;
+            writebackStarted = 0;
         }
     }
 
@@ -226,6 +252,7 @@ final class SegmentWriter {
         SegmentStore.WriteHandle h = handle;
         try {
             flushBuffer();
+            awaitWriteback();
             h.sync();
         } finally {
             handle = null;
@@ -241,5 +268,37 @@ final class SegmentWriter {
         flushed += buffer.remaining();
         handle.write(buffer);
         buffer.clear();
+        startWriteback();
+    }
+
+    /** Starts a background sync of the open segment once enough was written since the last one. */
+    private void startWriteback() {
+        if (flushed - writebackStarted < WRITEBACK_CHUNK || !writeback.isDone()) {
+            return;
+        }
+        writebackStarted = flushed;
+        SegmentStore.WriteHandle h = handle;
+        writeback = CompletableFuture.runAsync(() -> {
+            try {
+                h.sync();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, WRITEBACK);
+    }
+
+    /** Waits for the background sync; its failure fails the caller (the data may not be on disk). */
+    private void awaitWriteback() throws IOException {
+        try {
+            writeback.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for a background sync", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+            throw cause instanceof IOException io ? io : new IOException(cause);
+        } finally {
+            writeback = CompletableFuture.completedFuture(null);
+        }
     }
 }
