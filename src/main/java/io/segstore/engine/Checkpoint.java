@@ -47,8 +47,24 @@ final class Checkpoint {
     record State(long transactionId, KeyIndex.Snapshot index, SegmentUsage usage, long quotaUse, ShadowIndex shadow) {
     }
 
-    /** What was loaded: the state and the files it came from (for the log). */
-    record Loaded(RepositoryState state, boolean fromSegstoreIndex) {
+    /**
+     * What was loaded. When the index came from segstore-index.T its shards are still being
+     * read on demand from {@code indexSource}, which {@link #finishLoading} completes.
+     */
+    record Loaded(RepositoryState state, KeyIndexFile.Mapped indexSource) {
+    }
+
+    /** Loads every shard still pending and releases the file; IntegrityException when it is damaged. */
+    static void finishLoading(KeyIndex index, KeyIndexFile.Mapped source) {
+        try {
+            index.loadAll();
+        } finally {
+            try {
+                source.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not release the index file: {0}", e.toString());
+            }
+        }
     }
 
     static long hashProbe(KeyIndex index) {
@@ -117,7 +133,7 @@ final class Checkpoint {
         CrashPoints.reached("checkpoint.after-index-renamed");
 
         KeyIndexFile.write(ownTmp, new KeyIndexFile.Header(index.index().shardBits(), t, index.size(), index.index().seed(),
-                hashProbe(index.index())), i -> {
+                hashProbe(index.index()), Long.parseUnsignedLong(indexDigest.digests().get("final"), 16)), i -> {
                     KeyIndex.ShardState s = index.shard(i);
                     return new KeyIndexFile.Shard(s.level(), s.count(), s.slots());
                 });
@@ -213,9 +229,14 @@ final class Checkpoint {
             }
             ShadowIndex shadow = new ShadowIndex(seed, shardBits);
             HintsFile.Contents hints = readHints(repository, t, integrity, shadow);
-            KeyIndex index = readOwnIndex(repository, t, seed, shardBits);
-            boolean own = index != null;
-            if (index == null) {
+            KeyIndexFile.Mapped own = mapOwnIndex(repository, t, seed, shardBits, borgIndexDigest(integrity));
+            KeyIndex index;
+            if (own != null) {
+                index = KeyIndex.restoreLazily(seed, shardBits, levels(own), counts(own), i -> {
+                    KeyIndexFile.Shard s = own.load(i);
+                    return new KeyIndex.ShardState(s.level(), s.count(), s.words());
+                });
+            } else {
                 index = readBorgIndex(repository, t, integrity, seed, shardBits);
             }
             SegmentUsage usage = new SegmentUsage(hints.segments(), hints.compact());
@@ -254,22 +275,47 @@ final class Checkpoint {
         }
     }
 
-    private static KeyIndex readOwnIndex(Path repository, long t, long seed, int shardBits) throws IOException {
+    private static int[] levels(KeyIndexFile.Mapped m) {
+        int[] out = new int[m.shardCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = m.level(i);
+        }
+        return out;
+    }
+
+    private static int[] counts(KeyIndexFile.Mapped m) {
+        int[] out = new int[m.shardCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = m.count(i);
+        }
+        return out;
+    }
+
+    /** segstore-index.T opened for loading, when it exists and matches this repository's index parameters. */
+    /** The "final" digest integrity.T records for index.T, or null when it records none. */
+    private static Long borgIndexDigest(IntegrityFile.Contents integrity) {
+        Map<String, String> d = integrity == null ? null : integrity.of("index");
+        String f = d == null ? null : d.get("final");
+        try {
+            return f == null ? null : Long.parseUnsignedLong(f, 16);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static KeyIndexFile.Mapped mapOwnIndex(Path repository, long t, long seed, int shardBits, Long borgIndexDigest)
+            throws IOException {
         Path file = repository.resolve(KeyIndexFile.PREFIX + t);
         try {
             KeyIndexFile.Header header = KeyIndexFile.readHeader(file);
             KeyIndex probe = new KeyIndex(seed, shardBits);
             if (header.transaction() != t || header.seed() != seed || header.shardBits() != shardBits
-                    || header.hashProbe() != hashProbe(probe)) {
-                LOG.log(System.Logger.Level.INFO, "{0} does not match this repository''s index parameters", file.getFileName());
+                    || header.hashProbe() != hashProbe(probe) || borgIndexDigest == null || header.borgIndexDigest() != borgIndexDigest) {
+                LOG.log(System.Logger.Level.INFO, "{0} does not belong to this checkpoint''s index.{1} (or to this repository''s index parameters)",
+                        file.getFileName(), t);
                 return null;
             }
-            KeyIndexFile.Shard[] shards = KeyIndexFile.read(file, header);
-            KeyIndex.ShardState[] states = new KeyIndex.ShardState[shards.length];
-            for (int i = 0; i < shards.length; i++) {
-                states[i] = new KeyIndex.ShardState(shards[i].level(), shards[i].count(), shards[i].words());
-            }
-            return KeyIndex.restore(seed, shardBits, states);
+            return KeyIndexFile.map(file, header);
         } catch (NoSuchFileException e) {
             return null;
         } catch (FormatException | IllegalArgumentException e) {

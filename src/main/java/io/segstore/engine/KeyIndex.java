@@ -1,5 +1,6 @@
 package io.segstore.engine;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.locks.StampedLock;
@@ -89,7 +90,63 @@ public final class KeyIndex {
         this.shardBits = shardBits;
         this.shards = new Shard[1 << shardBits];
         for (int i = 0; i < shards.length; i++) {
-            shards[i] = new Shard(stagger(i, shards.length));
+            shards[i] = new Shard(i, stagger(i, shards.length));
+        }
+    }
+
+    /** Supplies a shard's state when it is first needed. */
+    @FunctionalInterface
+    interface ShardLoader {
+        ShardState load(int shard) throws IOException;
+    }
+
+    /**
+     * An index whose shards are loaded from {@code loader} when first touched (or by
+     * {@link #loadAll}), so that a large index is usable at once instead of after reading all of
+     * it. Sizes are known up front.
+     */
+    static KeyIndex restoreLazily(long seed, int shardBits, int[] levels, int[] counts, ShardLoader loader) {
+        KeyIndex index = new KeyIndex(seed, shardBits);
+        for (int i = 0; i < index.shards.length; i++) {
+            Shard s = index.shards[i];
+            s.level = levels[i];
+            s.capacity = index.capacity(levels[i], s.stagger);
+            s.count = counts[i];
+            s.slots = null;
+            s.loader = loader;
+        }
+        return index;
+    }
+
+    /** Loads every shard not loaded yet. */
+    public void loadAll() {
+        for (Shard s : shards) {
+            ensureLoaded(s);
+        }
+    }
+
+    private void ensureLoaded(Shard s) {
+        if (s.slots != null) {
+            return;
+        }
+        long stamp = s.lock.writeLock();
+        try {
+            if (s.slots == null) {
+                ShardState st;
+                try {
+                    st = s.loader.load(s.id);
+                } catch (IOException e) {
+                    throw new IntegrityException("the index file is damaged (" + e.getMessage() + "); reopening the repository rebuilds it", e);
+                }
+                int cap = capacity(st.level(), s.stagger);
+                if (st.level() != s.level || st.count() != s.count || st.slots().length != (cap + overflow(cap)) * WORDS) {
+                    throw new IntegrityException("the index file changed while it was loaded; reopening the repository rebuilds it");
+                }
+                s.slots = st.slots();
+                s.loader = null;
+            }
+        } finally {
+            s.lock.unlockWrite(stamp);
         }
     }
 
@@ -189,6 +246,7 @@ public final class KeyIndex {
     public long get(long k0, long k1, long k2, long k3) {
         long h = hash(k0, k1, k2, k3);
         Shard s = shards[shardOf(h)];
+        ensureLoaded(s);
         long p = h << shardBits;
         long stamp = s.lock.tryOptimisticRead();
         if (stamp != 0) {
@@ -216,6 +274,7 @@ public final class KeyIndex {
         }
         long h = hash(k0, k1, k2, k3);
         Shard s = shards[shardOf(h)];
+        ensureLoaded(s);
         long p = h << shardBits;
         long stamp = s.lock.writeLock();
         try {
@@ -250,6 +309,7 @@ public final class KeyIndex {
     public long remove(long k0, long k1, long k2, long k3) {
         long h = hash(k0, k1, k2, k3);
         Shard s = shards[shardOf(h)];
+        ensureLoaded(s);
         long p = h << shardBits;
         long stamp = s.lock.writeLock();
         try {
@@ -267,6 +327,7 @@ public final class KeyIndex {
     public void reserve(long entries) {
         long perShard = (entries + shards.length - 1) / shards.length;
         for (Shard s : shards) {
+            ensureLoaded(s);
             long stamp = s.lock.writeLock();
             try {
                 int level = s.level;
@@ -302,7 +363,7 @@ public final class KeyIndex {
         for (Shard s : shards) {
             long stamp = s.lock.readLock();
             try {
-                n += 16L + 8L * s.slots.length + 48;
+                n += 16L + 8L * (s.slots == null ? 0 : s.slots.length) + 48;
             } finally {
                 s.lock.unlockRead(stamp);
             }
@@ -315,6 +376,7 @@ public final class KeyIndex {
             long stamp = s.lock.writeLock();
             try {
                 s.slots = NO_SLOTS;
+                s.loader = null;
                 s.capacity = 0;
                 s.level = -1;
                 s.count = 0;
@@ -351,6 +413,7 @@ public final class KeyIndex {
         }
         for (int sh = first; sh < shards.length; sh++) {
             Shard s = shards[sh];
+            ensureLoaded(s);
             long stamp = s.lock.readLock();
             try {
                 long[] a = s.slots;
@@ -383,7 +446,7 @@ public final class KeyIndex {
             long h = hash(keys[k], keys[k + 1], keys[k + 2], keys[k + 3]);
             Shard s = shards[shardOf(h)];
             long[] a = s.slots;
-            if (a.length > 0) {
+            if (a != null && a.length > 0) {
                 int at = Math.min(home(h << shardBits, s.capacity), a.length / WORDS - 1);
                 sink += a[at * WORDS];
             }
@@ -412,6 +475,7 @@ public final class KeyIndex {
         int[] count = new int[shards.length];
         for (int i = 0; i < shards.length; i++) {
             Shard sh = shards[i];
+            ensureLoaded(sh);
             long stamp = sh.lock.writeLock();
             try {
                 sh.shared = sh.slots.length > 0;
@@ -650,7 +714,10 @@ public final class KeyIndex {
 
     private static final class Shard {
         final StampedLock lock = new StampedLock();
+        final int id;
         final double stagger;
+        /** Where the slots come from while they are not loaded yet (slots is null then). */
+        ShardLoader loader;
         long[] slots = NO_SLOTS;
         int capacity;
         /** Growth step; -1 while no array is allocated. */
@@ -659,7 +726,8 @@ public final class KeyIndex {
         /** The array is also held by a snapshot: copy it before changing it. */
         boolean shared;
 
-        Shard(double stagger) {
+        Shard(int id, double stagger) {
+            this.id = id;
             this.stagger = stagger;
         }
 

@@ -1,8 +1,7 @@
 package io.segstore.engine;
 
 import java.io.IOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
+import io.segstore.engine.format.MemoryMappings;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -22,25 +21,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A read racing with close gets a ClosedChannelException and retries with a fresh handle.
  */
 final class MappedReadHandle implements SegmentStore.ReadHandle {
-
-    private static final Method INVOKE_CLEANER;
-    private static final Object UNSAFE;
-
-    static {
-        Method m = null;
-        Object u = null;
-        try {
-            Class<?> c = Class.forName("sun.misc.Unsafe");
-            Field f = c.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            u = f.get(null);
-            m = c.getMethod("invokeCleaner", ByteBuffer.class);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            // no explicit unmapping on this JVM: mappings go with the garbage collector
-        }
-        INVOKE_CLEANER = m;
-        UNSAFE = u;
-    }
 
     private final FileChannel channel;
     private final MappedByteBuffer map;
@@ -111,13 +91,7 @@ final class MappedReadHandle implements SegmentStore.ReadHandle {
 
     private void release() {
         if (users.decrementAndGet() == 0) {
-            if (map != null && INVOKE_CLEANER != null) {
-                try {
-                    INVOKE_CLEANER.invoke(UNSAFE, map);
-                } catch (ReflectiveOperationException e) {
-                    // left to the garbage collector
-                }
-            }
+            MemoryMappings.unmap(map);
             try {
                 channel.close();
             } catch (IOException e) {

@@ -25,7 +25,7 @@ final class Recovery {
 
     /** The outcome: a state to serve, or the reason only check can go on. */
     record Result(RepositoryState state, long checkpointTransaction, long replayedSegments, List<Long> removedSegments,
-                  String checkNeeded) {
+                  String checkNeeded, io.segstore.engine.format.KeyIndexFile.Mapped indexSource) {
     }
 
     static Result recover(Path repository, SegmentStore store, SegmentReaders readers, long seed, int shardBits,
@@ -45,7 +45,7 @@ final class Recovery {
             // An index says there were commits, the log has none: the log is damaged. Nothing may be
             // removed before check (and repair) looked at it.
             return new Result(RepositoryState.empty(seed, shardBits), -1, 0, List.of(),
-                    "the repository has an index but no committed segment: it is damaged, run check with repair");
+                    "the repository has an index but no committed segment: it is damaged, run check with repair", null);
         }
         if (cleanup && !uncommitted.isEmpty()) {
             for (long s : uncommitted) {
@@ -56,10 +56,11 @@ final class Recovery {
             LOG.log(System.Logger.Level.INFO, "removed {0} uncommitted segment(s) after transaction {1}", uncommitted.size(), tid);
         }
         if (tid < 0) {
-            return new Result(RepositoryState.empty(seed, shardBits), -1, 0, uncommitted, null);
+            return new Result(RepositoryState.empty(seed, shardBits), -1, 0, uncommitted, null, null);
         }
 
         RepositoryState state = null;
+        io.segstore.engine.format.KeyIndexFile.Mapped source = null;
         for (long t : Checkpoint.transactions(repository)) {
             if (t > tid) {
                 LOG.log(System.Logger.Level.WARNING, "checkpoint {0} is newer than the last commit {1}; ignoring it", t, tid);
@@ -68,6 +69,7 @@ final class Recovery {
             Checkpoint.Loaded loaded = Checkpoint.load(repository, t, seed, shardBits);
             if (loaded != null) {
                 state = loaded.state();
+                source = loaded.indexSource();
                 break;
             }
         }
@@ -79,10 +81,13 @@ final class Recovery {
         try {
             long replayed = replay(state, store, readers, live, checkpoint + 1, tid, progress);
             state.transactionId = tid;
-            return new Result(state, checkpoint, replayed, uncommitted, null);
+            return new Result(state, checkpoint, replayed, uncommitted, null, source);
         } catch (IntegrityException e) {
+            if (source != null) {
+                source.close();
+            }
             return new Result(RepositoryState.empty(seed, shardBits), -1, 0, uncommitted,
-                    "a committed segment is damaged (" + e.getMessage() + "): run check with repair");
+                    "a committed segment is damaged (" + e.getMessage() + "): run check with repair", null);
         }
     }
 

@@ -86,6 +86,7 @@ public final class Repository implements AutoCloseable {
     private long logBytesSinceCheckpoint;
     private long lastCheckpointNanos = System.nanoTime();
     private ExecutorService checkpointer;
+    private Thread indexLoader;
     private Future<?> pendingCheckpoint;
 
     /** Segments at or below a pinned transaction must not be deleted (a check is reading them). */
@@ -181,6 +182,9 @@ public final class Repository implements AutoCloseable {
         RepositoryLock lock = RepositoryLock.acquire(p, true, options.lockWait(), options.hostId());
         Repository repo = null;
         try {
+            for (String name : new String[] {RepositoryConfig.FILE_NAME, NonceFile.NAME}) {
+                AtomicFile.removeLeftovers(p.resolve(name)); // temporaries of a write a crash interrupted
+            }
             RepositoryConfig config = readConfig(p);
             long seed = ensureSeed(p, config);
             repo = new Repository(p, options, lock, config, seed);
@@ -264,19 +268,55 @@ public final class Repository implements AutoCloseable {
         }
         Recovery.Result r = Recovery.recover(path, store, readers, seed, SHARD_BITS, true, ProgressListener.NONE);
         state = r.state();
+        if (r.indexSource() != null) {
+            loadIndexInBackground(r.state().index, r.indexSource(), r.state().transactionId);
+        }
         checkNeeded = r.checkNeeded();
         checkpointTransaction = r.checkpointTransaction();
         writer.abandon(state.nextSegment());
         if (checkNeeded == null && state.transactionId >= 0 && r.checkpointTransaction() != state.transactionId) {
             LOG.log(System.Logger.Level.INFO, "{0}: replayed {1} segment(s) after checkpoint {2}", path, r.replayedSegments(),
                     r.checkpointTransaction());
-            try {
-                checkpointNow();
-            } catch (RuntimeException e) {
-                // a full disk must not keep the repository from serving reads
-                LOG.log(System.Logger.Level.WARNING, "{0}: could not write a checkpoint after replay: {1}", path, e.toString());
+            // the next open should not replay again; a full disk must not keep reads from being served
+            if (options.backgroundCheckpoints()) {
+                writeLock.lock();
+                try {
+                    scheduleCheckpoint();
+                } finally {
+                    writeLock.unlock();
+                }
+            } else {
+                try {
+                    checkpointNow();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "{0}: could not write a checkpoint after replay: {1}", path, e.toString());
+                }
             }
         }
+    }
+
+    /**
+     * Reads the rest of segstore-index.T while the repository already serves: shards not loaded
+     * yet are loaded by whoever touches them first. A damaged file stops the repository (the
+     * next open falls back to Borg's index or the log).
+     */
+    private void loadIndexInBackground(KeyIndex index, io.segstore.engine.format.KeyIndexFile.Mapped source, long transaction) {
+        Thread t = new Thread(() -> {
+            try {
+                Checkpoint.finishLoading(index, source);
+            } catch (IntegrityException e) {
+                LOG.log(System.Logger.Level.ERROR, "{0}: {1}", path, e.getMessage());
+                checkNeeded = "its index file was damaged; reopening the repository rebuilds the index";
+                try {
+                    Files.deleteIfExists(path.resolve(io.segstore.engine.format.KeyIndexFile.PREFIX + transaction));
+                } catch (IOException io) {
+                    LOG.log(System.Logger.Level.WARNING, "{0}: could not remove the damaged index file: {1}", path, io.toString());
+                }
+            }
+        }, "segstore-index-load-" + path.getFileName());
+        t.setDaemon(true);
+        t.start();
+        indexLoader = t;
     }
 
     /**
@@ -303,12 +343,17 @@ public final class Repository implements AutoCloseable {
             }
         }
         try {
+            if (indexLoader != null) {
+                indexLoader.join();
+            }
             waitForCheckpoint();
             if (checkNeeded == null && state.transactionId >= 0 && state.transactionId != checkpointTransaction) {
                 checkpointNow();
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: final checkpoint failed (the log will be replayed): {1}", path, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             closed = true;
             if (checkpointer != null) {
@@ -949,6 +994,11 @@ public final class Repository implements AutoCloseable {
             checkpointNow();
             return;
         }
+        scheduleCheckpoint();
+    }
+
+    /** Starts a checkpoint on the background thread unless one is pending (caller holds the write lock). */
+    private void scheduleCheckpoint() {
         if (pendingCheckpoint != null && !pendingCheckpoint.isDone()) {
             return;
         }

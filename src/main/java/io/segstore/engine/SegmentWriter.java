@@ -174,17 +174,17 @@ final class SegmentWriter {
         if (handle == null) {
             return commit();
         }
-        if (buffer.remaining() < SegmentFile.COMMIT_SIZE) {
-            flushBuffer();
-        }
+        // as for a normal commit: the data and the segment's name are durable before the COMMIT exists
+        flushBuffer();
+        awaitWriteback();
+        handle.sync();
+        store.syncDirectories();
         CrashPoints.reached("compact.before-commit");
         buffer.put(SegmentFile.commitEntry());
         offset += SegmentFile.COMMIT_SIZE;
         long committed = segment;
         closeSegment();
         CrashPoints.reached("compact.after-commit-synced");
-        store.syncDirectories();
-        CrashPoints.reached("compact.after-directory-sync");
         bytesSinceCommit = 0;
         return committed;
     }

@@ -43,8 +43,8 @@ public final class AtomicFile {
     }
 
     /**
-     * Writes {@code content} to {@code target + ".tmp"} and fsyncs it, without renaming: for
-     * writers that must order several renames themselves (index, hints and integrity files).
+     * Writes {@code content} to a temporary file beside {@code target} (named
+     * {@code <name>-<random hex>.tmp}, as Borg names its own) and fsyncs it, without renaming.
      */
     public static Path writeTemporary(Path target, byte[] content) throws IOException {
         Path tmp = target.resolveSibling(target.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
@@ -91,13 +91,23 @@ public final class AtomicFile {
         }
     }
 
+    /** Removes temporaries an interrupted write left beside {@code target}. */
+    public static void removeLeftovers(Path target) throws IOException {
+        String prefix = target.getFileName() + "-";
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(target.toAbsolutePath().getParent(), prefix + "*.tmp")) {
+            for (Path p : ds) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Attributes for a new private file (0600) where the file system knows POSIX modes. */
     public static FileAttribute<?>[] fileAttributes(Path file) {
         return supportsPosix(file) ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE_MODE)} : new FileAttribute<?>[0];
     }
 
     /**
-     * Overwrites a file with zeros, syncs and unlinks it (Borg's secure erase of an old config
+     * Overwrites a file with random bytes, syncs and unlinks it (Borg's secure erase of an old config
      * that held a key); a file with other hard links is only unlinked, so they are not damaged.
      */
     public static void eraseAndDelete(Path file) throws IOException {
@@ -105,10 +115,11 @@ public final class AtomicFile {
             Object links = Files.getAttribute(file, "unix:nlink");
             if (!(links instanceof Integer n) || n <= 1) {
                 long size = ch.size();
-                ByteBuffer zeros = ByteBuffer.allocate(8192);
-                for (long pos = 0; pos < size; pos += zeros.capacity()) {
-                    zeros.clear().limit((int) Math.min(zeros.capacity(), size - pos));
-                    ch.write(zeros, pos);
+                byte[] noise = new byte[8192];
+                java.security.SecureRandom random = new java.security.SecureRandom();
+                for (long pos = 0; pos < size; pos += noise.length) {
+                    random.nextBytes(noise);
+                    ch.write(ByteBuffer.wrap(noise, 0, (int) Math.min(noise.length, size - pos)), pos);
                 }
                 ch.force(true);
             }

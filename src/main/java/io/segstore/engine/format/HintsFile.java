@@ -24,6 +24,9 @@ public final class HintsFile {
     public static final String PREFIX = "hints.";
     public static final int VERSION = 2;
 
+    /** Borg packs without msgpack's str8 type (32..255-byte strings are str16), as the old spec did. */
+    private static final MessagePack.PackerConfig BORG_PACKING = new MessagePack.PackerConfig().withStr8FormatSupport(false);
+
     private HintsFile() {
     }
 
@@ -46,7 +49,7 @@ public final class HintsFile {
 
     /** Writes the hints to {@code out} (not closed). */
     public static void write(OutputStream out, Contents c, ShadowSource shadow) throws IOException {
-        MessagePacker p = MessagePack.newDefaultPacker(out);
+        MessagePacker p = BORG_PACKING.newPacker(out);
         p.packMapHeader(5);
         p.packString("version");
         p.packInt(VERSION);

@@ -28,6 +28,9 @@ public final class IntegrityFile {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
+    /** Borg packs without msgpack's str8 type (32..255-byte strings are str16), as the old spec did. */
+    private static final MessagePack.PackerConfig BORG_PACKING = new MessagePack.PackerConfig().withStr8FormatSupport(false);
+
     private IntegrityFile() {
     }
 
@@ -42,7 +45,7 @@ public final class IntegrityFile {
 
     /** The file's bytes for hints and index digests (each a map part name -> hex digest). */
     public static byte[] encode(Map<String, String> hintsDigests, Map<String, String> indexDigests) {
-        try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+        try (MessageBufferPacker p = BORG_PACKING.newBufferPacker()) {
             p.packMapHeader(3);
             p.packString("version");
             p.packInt(VERSION);

@@ -69,7 +69,7 @@ public final class LockDirectory {
         Path tmp = Files.createTempDirectory(parent, NAME + ".");
         Path tmpFile = tmp.resolve(me.fileName());
         try {
-            Files.createFile(tmpFile);
+            Files.createFile(tmpFile, AtomicFile.fileAttributes(tmpFile));
             try {
                 Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE);
                 return true;

@@ -14,8 +14,6 @@ import java.util.Set;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code lock.roster}: Borg's record of who holds a repository, JSON
@@ -69,21 +67,29 @@ public final class LockRoster {
 
     /** Writes the roster, or removes it when it names nobody. */
     public void save(Map<String, Set<LockDirectory.Holder>> holders) throws IOException {
-        ObjectNode root = JSON.createObjectNode();
+        // Python's json.dump layout: ", " and ": " separators
+        StringBuilder out = new StringBuilder("{");
         for (Map.Entry<String, Set<LockDirectory.Holder>> e : holders.entrySet()) {
             if (e.getValue().isEmpty()) {
                 continue;
             }
-            ArrayNode list = root.putArray(e.getKey());
-            for (LockDirectory.Holder h : e.getValue()) {
-                list.addArray().add(h.host()).add(h.pid()).add(h.thread());
+            if (out.length() > 1) {
+                out.append(", ");
             }
+            out.append(JSON.writeValueAsString(e.getKey())).append(": [");
+            boolean first = true;
+            for (LockDirectory.Holder h : e.getValue()) {
+                out.append(first ? "" : ", ").append('[').append(JSON.writeValueAsString(h.host())).append(", ").append(h.pid())
+                        .append(", ").append(h.thread()).append(']');
+                first = false;
+            }
+            out.append(']');
         }
-        if (root.isEmpty()) {
+        if (out.length() == 1) {
             remove();
             return;
         }
-        AtomicFile.write(path, JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8));
+        AtomicFile.write(path, out.append('}').toString().getBytes(StandardCharsets.UTF_8));
     }
 
     public void remove() throws IOException {

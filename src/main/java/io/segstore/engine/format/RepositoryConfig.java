@@ -256,6 +256,9 @@ public final class RepositoryConfig {
             if (s.matches("[+-]?\\d+")) {
                 return Math.multiplyExact(Long.parseLong(s), factor);
             }
+            if (!s.matches("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?")) {
+                throw new FormatException("config: " + name + " is not a size: " + v);
+            }
             double d = Double.parseDouble(s) * factor;
             if (Double.isNaN(d) || Double.isInfinite(d) || Math.abs(d) >= 0x1p63) {
                 throw new FormatException("config: " + name + " is out of range: " + v);

@@ -77,7 +77,7 @@ class KilledProcessTest {
 
     static Stream<String> compactionSteps() {
         return Stream.of("compact.after-copy", "compact.before-commit", "compact.after-commit-synced",
-                "compact.after-directory-sync", "compact.after-apply", "compact.after-segment-deleted",
+                "compact.after-apply", "compact.after-segment-deleted",
                 "compact.after-segment-deleted#3", "compact.before-checkpoint", "compact.after-copy#2",
                 "compact.after-segment-deleted#9", "checkpoint.after-integrity-renamed#2");
     }

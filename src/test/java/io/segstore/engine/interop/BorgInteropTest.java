@@ -332,6 +332,47 @@ class BorgInteropTest {
     // ---- index.T, hints.T and integrity.T as Borg reads them --------------------------------
 
     @Test
+    void indexRewrittenByBorgRepairUnderTheSameTransactionWinsOverSegstoresCopy() throws IOException {
+        Path dir = tmp.resolve("repo");
+        long first;
+        long tid;
+        try (Repository repo = TestRepositories.create(dir, CreateOptions.defaults().withMaxSegmentSize(4096))) {
+            try (Transaction t = repo.begin()) {
+                for (int i = 0; i < 20; i++) {
+                    t.put(Ids.h2(i), new byte[300]);
+                }
+                first = t.commit();
+            }
+            try (Transaction t = repo.begin()) {
+                for (int i = 100; i < 120; i++) {
+                    t.put(Ids.h2(i), new byte[300]);
+                }
+                tid = t.commit();
+            }
+        }
+        assertTrue(Files.exists(dir.resolve("segstore-index." + tid)));
+        // lose the data segments of the second transaction but keep its commit: Borg's repair then
+        // rebuilds index.T for the same transaction without those objects
+        for (long s = first + 1; s < tid; s++) {
+            Files.delete(dir.resolve("data").resolve("0").resolve(Long.toString(s)));
+        }
+        Borg borg = new Borg(tmp);
+        Borg.Result repair = borg.cli("check", "--repository-only", "--repair", dir.toString());
+        assertEquals(0, repair.exitCode(), repair.toString());
+        assertTrue(Files.exists(dir.resolve("segstore-index." + tid)), "Borg leaves Segstore's copy alone");
+        try (Repository repo = TestRepositories.open(dir)) {
+            assertEquals(tid, repo.transactionId());
+            for (int i = 0; i < 20; i++) {
+                assertTrue(repo.contains(Ids.h2(i)));
+            }
+            for (int i = 100; i < 120; i++) {
+                assertFalse(repo.contains(Ids.h2(i)), "object " + i + " went with the lost segment; the stale copy must not bring it back");
+            }
+            assertTrue(repo.check(CheckOptions.full(), ProgressListener.NONE).ok());
+        }
+    }
+
+    @Test
     void borgReadsEngineIndexHintsAndIntegrity() {
         Path dir = tmp.resolve("repo");
         Random rnd = new Random(5);
