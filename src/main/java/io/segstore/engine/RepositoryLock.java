@@ -70,6 +70,10 @@ final class RepositoryLock implements AutoCloseable {
     }
 
     private boolean tryOnce() throws IOException {
+        if (exclusive && HELD_HERE.contains(repository)) {
+            // this process already holds it: the lock files cannot tell two holders in one process apart
+            return false;
+        }
         if (!directory.tryCreate(me) && !(removeStaleHolders() && directory.tryCreate(me))) {
             return false;
         }
