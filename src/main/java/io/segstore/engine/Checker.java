@@ -253,7 +253,9 @@ final class Checker {
                 checked++;
                 if (System.nanoTime() > deadline && checked < segments.length) {
                     long stoppedAt = segment;
-                    repo.updateConfig(c -> c.set(RepositoryConfig.REPOSITORY, LAST_CHECKED, Long.toString(stoppedAt)));
+                    if (!repo.isReadOnly()) {
+                        repo.updateConfig(c -> c.set(RepositoryConfig.REPOSITORY, LAST_CHECKED, Long.toString(stoppedAt)));
+                    }
                     return finish("partial", checked, false, stoppedAt, started);
                 }
             }
@@ -266,7 +268,7 @@ final class Checker {
     }
 
     private void forgetPartialProgress() {
-        if (repo.config().get(RepositoryConfig.REPOSITORY, LAST_CHECKED) != null) {
+        if (!repo.isReadOnly() && repo.config().get(RepositoryConfig.REPOSITORY, LAST_CHECKED) != null) {
             repo.updateConfig(c -> c.remove(RepositoryConfig.REPOSITORY, LAST_CHECKED));
         }
     }

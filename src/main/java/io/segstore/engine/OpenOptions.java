@@ -17,9 +17,12 @@ import java.time.Duration;
  * @param openSegments          how many segments the read-handle cache keeps open
  * @param freeSpaceReserve      bytes kept free beyond what a commit writes (the effective
  *                              reserve is at least one checkpoint plus one full segment)
+ * @param readOnly              take Borg's shared lock and never write (no transactions,
+ *                              no checkpoints, no cleanup): for reading beside another reader
  */
 public record OpenOptions(Duration lockWait, String hostId, int checkpointCommits, Duration checkpointInterval,
-                          long checkpointLogBytes, boolean backgroundCheckpoints, int openSegments, long freeSpaceReserve) {
+                          long checkpointLogBytes, boolean backgroundCheckpoints, int openSegments, long freeSpaceReserve,
+                          boolean readOnly) {
 
     public OpenOptions {
         if (checkpointCommits < 1 || openSegments < 1 || checkpointLogBytes < 1 || freeSpaceReserve < 0) {
@@ -31,7 +34,7 @@ public record OpenOptions(Duration lockWait, String hostId, int checkpointCommit
     }
 
     public static OpenOptions defaults() {
-        return new OpenOptions(Duration.ZERO, defaultHostId(), 1000, Duration.ofSeconds(60), 1L << 30, true, 128, 0);
+        return new OpenOptions(Duration.ZERO, defaultHostId(), 1000, Duration.ofSeconds(60), 1L << 30, true, 128, 0, false);
     }
 
     /** The host name, as Borg's default host id starts with it. */
@@ -48,34 +51,38 @@ public record OpenOptions(Duration lockWait, String hostId, int checkpointCommit
     }
 
     public OpenOptions withLockWait(Duration v) {
-        return new OpenOptions(v, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve);
+        return new OpenOptions(v, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
     }
 
     public OpenOptions withHostId(String v) {
-        return new OpenOptions(lockWait, v, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve);
+        return new OpenOptions(lockWait, v, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
     }
 
     public OpenOptions withCheckpointCommits(int v) {
-        return new OpenOptions(lockWait, hostId, v, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve);
+        return new OpenOptions(lockWait, hostId, v, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
     }
 
     public OpenOptions withCheckpointInterval(Duration v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, v, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, v, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
     }
 
     public OpenOptions withCheckpointLogBytes(long v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, v, backgroundCheckpoints, openSegments, freeSpaceReserve);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, v, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
     }
 
     public OpenOptions withBackgroundCheckpoints(boolean v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, v, openSegments, freeSpaceReserve);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, v, openSegments, freeSpaceReserve, readOnly);
     }
 
     public OpenOptions withOpenSegments(int v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, v, freeSpaceReserve);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, v, freeSpaceReserve, readOnly);
+    }
+
+    public OpenOptions withReadOnly(boolean v) {
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, v);
     }
 
     public OpenOptions withFreeSpaceReserve(long v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, v);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, v, readOnly);
     }
 }

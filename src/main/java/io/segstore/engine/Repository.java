@@ -179,14 +179,16 @@ public final class Repository implements AutoCloseable {
         if (!Files.isDirectory(p)) {
             throw new InvalidRepositoryException(p + " is not a valid repository. Check repo config.");
         }
-        RepositoryLock lock = RepositoryLock.acquire(p, true, options.lockWait(), options.hostId());
+        RepositoryLock lock = RepositoryLock.acquire(p, !options.readOnly(), options.lockWait(), options.hostId());
         Repository repo = null;
         try {
-            for (String name : new String[] {RepositoryConfig.FILE_NAME, NonceFile.NAME}) {
-                AtomicFile.removeLeftovers(p.resolve(name)); // temporaries of a write a crash interrupted
+            if (!options.readOnly()) {
+                for (String name : new String[] {RepositoryConfig.FILE_NAME, NonceFile.NAME}) {
+                    AtomicFile.removeLeftovers(p.resolve(name)); // temporaries of a write a crash interrupted
+                }
             }
             RepositoryConfig config = readConfig(p);
-            long seed = ensureSeed(p, config);
+            long seed = ensureSeed(p, config, options.readOnly());
             repo = new Repository(p, options, lock, config, seed);
             repo.recover();
             return repo;
@@ -242,7 +244,7 @@ public final class Repository implements AutoCloseable {
     }
 
     /** The secret seed of the index hash, kept in the config so that listing order survives restarts. */
-    private static long ensureSeed(Path p, RepositoryConfig config) throws IOException {
+    private static long ensureSeed(Path p, RepositoryConfig config, boolean readOnly) throws IOException {
         String s = config.get(RepositoryConfig.SEGSTORE, SEED_OPTION);
         if (s != null) {
             try {
@@ -252,6 +254,9 @@ public final class Repository implements AutoCloseable {
             }
         }
         long seed = new SecureRandom().nextLong();
+        if (readOnly) {
+            return seed; // a reader keeps it for this session only
+        }
         config.set(RepositoryConfig.SEGSTORE, SEED_OPTION, Long.toHexString(seed));
         config.save(p.resolve(RepositoryConfig.FILE_NAME));
         return seed;
@@ -266,15 +271,15 @@ public final class Repository implements AutoCloseable {
             }
             readers.invalidate(latest);
         }
-        Recovery.Result r = Recovery.recover(path, store, readers, seed, SHARD_BITS, true, ProgressListener.NONE);
+        Recovery.Result r = Recovery.recover(path, store, readers, seed, SHARD_BITS, !options.readOnly(), ProgressListener.NONE);
         state = r.state();
+        checkNeeded = r.checkNeeded();
         if (r.indexSource() != null) {
             loadIndexInBackground(r.state().index, r.indexSource(), r.state().transactionId);
         }
-        checkNeeded = r.checkNeeded();
         checkpointTransaction = r.checkpointTransaction();
         writer.abandon(state.nextSegment());
-        if (checkNeeded == null && state.transactionId >= 0 && r.checkpointTransaction() != state.transactionId) {
+        if (checkNeeded == null && state.transactionId >= 0 && r.checkpointTransaction() != state.transactionId && !options.readOnly()) {
             LOG.log(System.Logger.Level.INFO, "{0}: replayed {1} segment(s) after checkpoint {2}", path, r.replayedSegments(),
                     r.checkpointTransaction());
             // the next open should not replay again; a full disk must not keep reads from being served
@@ -307,6 +312,9 @@ public final class Repository implements AutoCloseable {
             } catch (IntegrityException e) {
                 LOG.log(System.Logger.Level.ERROR, "{0}: {1}", path, e.getMessage());
                 checkNeeded = "its index file was damaged; reopening the repository rebuilds the index";
+                if (options.readOnly()) {
+                    return;
+                }
                 try {
                     Files.deleteIfExists(path.resolve(io.segstore.engine.format.KeyIndexFile.PREFIX + transaction));
                 } catch (IOException io) {
@@ -347,7 +355,7 @@ public final class Repository implements AutoCloseable {
                 indexLoader.join();
             }
             waitForCheckpoint();
-            if (checkNeeded == null && state.transactionId >= 0 && state.transactionId != checkpointTransaction) {
+            if (checkNeeded == null && state.transactionId >= 0 && state.transactionId != checkpointTransaction && !options.readOnly()) {
                 checkpointNow();
             }
         } catch (RuntimeException e) {
@@ -370,6 +378,7 @@ public final class Repository implements AutoCloseable {
      * longer a repository). Refused in append-only mode.
      */
     public void destroy() {
+        requireWritable("Destroying the repository");
         if (appendOnly) {
             throw new AppendOnlyException("Destroying the repository");
         }
@@ -479,14 +488,13 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /** A transaction's own write may still be in the writer's buffer: put it in the file first. */
     private void flushFor(long location) throws IOException {
-        if (Locations.segment(location) >= writer.nextSegment() - 1) {
-            writeLock.lock();
-            try {
-                writer.flushFor(location);
-            } finally {
-                writeLock.unlock();
-            }
+        writeLock.lock();
+        try {
+            writer.flushFor(location);
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -611,11 +619,11 @@ public final class Repository implements AutoCloseable {
                 boolean[] skip = {skipFirst && segment == startSegment && from > 0};
                 SegmentStore.ReadHandle h;
                 try {
-                    h = readers.handle(segment);
+                    h = store.openRead(segment); // its own handle: the shared ones may be evicted mid-scan
                 } catch (NoSuchFileException e) {
                     continue; // compacted away meanwhile
                 }
-                try {
+                try (h) {
                     boolean reachedEnd = scanner.scan(h, segment, from, false, (tag, buf, at, offset, size) -> {
                         if (skip[0]) {
                             skip[0] = false;
@@ -656,6 +664,7 @@ public final class Repository implements AutoCloseable {
     /** Starts the write transaction, waiting up to {@code wait} for the current one to end. */
     public Transaction begin(Duration wait) {
         ensureUsable();
+        requireWritable("Writing");
         return acquireWriter(wait, false);
     }
 
@@ -965,6 +974,7 @@ public final class Repository implements AutoCloseable {
         if (closed) {
             throw new RepositoryClosedException();
         }
+        requireWritable("Repair");
         return acquireWriter(wait, true);
     }
 
@@ -1040,6 +1050,9 @@ public final class Repository implements AutoCloseable {
      * (copy-on-write, so briefly); the files are written without holding it.
      */
     public void checkpointNow() {
+        if (options.readOnly()) {
+            return;
+        }
         Checkpoint.State snapshot;
         // Lock order: write lock, then checkpoint lock (which waits for a checkpoint being written).
         writeLock.lock();
@@ -1115,6 +1128,7 @@ public final class Repository implements AutoCloseable {
      */
     public CompactionResult compact(double threshold, ProgressListener progress) {
         ensureUsable();
+        requireWritable("Compaction");
         return new Compactor(this).run(threshold, progress);
     }
 
@@ -1159,6 +1173,7 @@ public final class Repository implements AutoCloseable {
      */
     public void commitNonceReservation(long next, Long expectedStart) {
         ensureNotClosed();
+        requireWritable("Reserving nonces");
         synchronized (configLock) {
             OptionalLong now = freeNonce();
             boolean matches = expectedStart == null ? now.isEmpty() : now.isPresent() && now.getAsLong() == expectedStart;
@@ -1221,6 +1236,7 @@ public final class Repository implements AutoCloseable {
 
     void updateConfig(ConfigChange change) {
         ensureNotClosed();
+        requireWritable("Changing the config");
         synchronized (configLock) {
             try {
                 RepositoryConfig c = RepositoryConfig.parse(config.format());
@@ -1237,6 +1253,17 @@ public final class Repository implements AutoCloseable {
         synchronized (configLock) {
             return config;
         }
+    }
+
+    private void requireWritable(String operation) {
+        if (options.readOnly()) {
+            throw new ReadOnlyRepositoryException(operation);
+        }
+    }
+
+    /** True when opened read-only (Borg's shared lock): nothing is written. */
+    public boolean isReadOnly() {
+        return options.readOnly();
     }
 
     private void ensureNotClosed() {

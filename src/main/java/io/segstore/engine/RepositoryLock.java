@@ -24,6 +24,8 @@ final class RepositoryLock implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(RepositoryLock.class.getName());
     private static final Set<Path> HELD_HERE = ConcurrentHashMap.newKeySet();
+    /** Shared holds of this process per repository (they all carry the same holder name). */
+    private static final Map<Path, Integer> SHARED_HERE = new ConcurrentHashMap<>();
     private static final long POLL_MILLIS = 200;
 
     private final Path repository;
@@ -55,6 +57,8 @@ final class RepositoryLock implements AutoCloseable {
                 if (lock.tryOnce()) {
                     if (exclusive) {
                         HELD_HERE.add(key);
+                    } else {
+                        SHARED_HERE.merge(key, 1, Integer::sum);
                     }
                     return lock;
                 }
@@ -70,8 +74,8 @@ final class RepositoryLock implements AutoCloseable {
     }
 
     private boolean tryOnce() throws IOException {
-        if (exclusive && HELD_HERE.contains(repository)) {
-            // this process already holds it: the lock files cannot tell two holders in one process apart
+        if (HELD_HERE.contains(repository)) {
+            // this process holds it exclusively: the lock files cannot tell two holders in one process apart
             return false;
         }
         if (!directory.tryCreate(me) && !(removeStaleHolders() && directory.tryCreate(me))) {
@@ -125,7 +129,7 @@ final class RepositoryLock implements AutoCloseable {
             return false;
         }
         if (h.pid() == me.pid()) {
-            return !(h.equals(me) && HELD_HERE.contains(repository));
+            return !(h.equals(me) && (HELD_HERE.contains(repository) || SHARED_HERE.containsKey(repository)));
         }
         return ProcessHandle.of(h.pid()).map(p -> !p.isAlive()).orElse(true);
     }
@@ -158,9 +162,12 @@ final class RepositoryLock implements AutoCloseable {
                     sleep(POLL_MILLIS);
                 }
                 try {
-                    Map<String, Set<LockDirectory.Holder>> r = roster.load();
-                    r.get(LockRoster.SHARED).remove(me);
-                    roster.save(r);
+                    // the last shared hold of this process removes its (common) roster entry
+                    if (SHARED_HERE.computeIfPresent(repository, (k, n) -> n == 1 ? null : n - 1) == null) {
+                        Map<String, Set<LockDirectory.Holder>> r = roster.load();
+                        r.get(LockRoster.SHARED).remove(me);
+                        roster.save(r);
+                    }
                 } finally {
                     directory.remove(me.fileName());
                 }

@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
 public class RepositoryBenchmark {
 
-    @Param({"4096"})
+    @Param({"64", "4096"})
     int size;
 
     static final int OBJECTS = 50_000;
@@ -68,6 +68,16 @@ public class RepositoryBenchmark {
             }
             t.commit();
         }
+        open = repo.begin();
+    }
+
+    /**
+     * A fresh transaction per iteration: rolling back removes what the previous iteration wrote,
+     * so the put benchmark measures the engine, not a disk filling up with one endless transaction.
+     */
+    @Setup(Level.Iteration)
+    public void freshTransaction() {
+        open.rollback();
         open = repo.begin();
     }
 
