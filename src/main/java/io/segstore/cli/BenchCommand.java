@@ -8,6 +8,10 @@ import io.segstore.engine.OpenOptions;
 import io.segstore.engine.ProgressListener;
 import io.segstore.engine.Repository;
 import io.segstore.engine.Transaction;
+import io.segstore.engine.format.BorgIndexFile;
+import io.segstore.engine.format.HintsFile;
+import io.segstore.engine.format.IntegrityFile;
+import io.segstore.engine.format.KeyIndexFile;
 import io.segstore.engine.format.SegmentFile;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -199,7 +203,8 @@ final class BenchCommand implements CommandLine.Command {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 String n = f.getFileName().toString();
-                if (n.startsWith("index.") || n.startsWith("hints.") || n.startsWith("integrity.") || n.startsWith("segstore-index.")) {
+                if (n.startsWith(BorgIndexFile.PREFIX) || n.startsWith(HintsFile.PREFIX) || n.startsWith(IntegrityFile.PREFIX)
+                        || n.startsWith(KeyIndexFile.PREFIX)) {
                     Files.delete(f);
                 }
             }
