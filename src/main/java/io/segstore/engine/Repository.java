@@ -728,8 +728,51 @@ public final class Repository implements AutoCloseable {
         if (length > SegmentFile.MAX_DATA_SIZE) {
             throw new ObjectTooLargeException(length);
         }
+        int crc = SegmentFile.putCrc(objectId.bytes(), data);
+        append(txn, objectId, length, manifest -> writer.put(objectId.bytes(), crc, data, manifest));
+    }
+
+    void put(Transaction txn, ObjectId objectId, ObjectSource source) {
+        long length = source.length();
+        if (length > SegmentFile.MAX_DATA_SIZE) {
+            throw new ObjectTooLargeException(length);
+        }
+        int crc;
+        try {
+            crc = sourceCrc(objectId.bytes(), source);
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot read the data of object " + objectId.hex(), e);
+        }
+        append(txn, objectId, length, manifest -> writer.put(objectId.bytes(), crc, source, manifest));
+    }
+
+    private static final ThreadLocal<ByteBuffer> CRC_CHUNK = ThreadLocal.withInitial(() -> ByteBuffer.allocate(64 * 1024));
+
+    /** The PUT's CRC, computed before the write lock is taken: the lock is only held while appending. */
+    private static int sourceCrc(byte[] key, ObjectSource source) throws IOException {
+        java.util.zip.CRC32 crc = SegmentFile.putCrcStart(key, source.length());
+        ByteBuffer chunk = CRC_CHUNK.get();
+        long pos = 0;
+        while (pos < source.length()) {
+            chunk.clear();
+            int n = source.read(chunk, pos);
+            if (n <= 0) {
+                throw new IOException("object source ended after " + pos + " of " + source.length() + " bytes");
+            }
+            chunk.flip();
+            crc.update(chunk);
+            pos += n;
+        }
+        return (int) crc.getValue();
+    }
+
+    @FunctionalInterface
+    private interface EntryAppender {
+        long append(boolean manifest) throws IOException;
+    }
+
+    private void append(Transaction txn, ObjectId objectId, long length, EntryAppender appender) {
         byte[] key = objectId.bytes();
-        int crc = SegmentFile.putCrc(key, data);
         long k0 = KeyIndex.word(key, 0);
         long k1 = KeyIndex.word(key, 1);
         long k2 = KeyIndex.word(key, 2);
@@ -743,7 +786,7 @@ public final class Repository implements AutoCloseable {
                 // An overwrite is a DELETE and a PUT, so that the quota and the shadow index stay right.
                 supersede(txn, k0, k1, k2, k3, old, manifest);
             }
-            long location = writer.put(key, crc, data, manifest);
+            long location = appender.append(manifest);
             txn.overlay.put(k0, k1, k2, k3, location);
             LogAccounting.put(txn.delta, location, SegmentFile.PUT_HEADER_SIZE + (long) length);
             txn.puts++;

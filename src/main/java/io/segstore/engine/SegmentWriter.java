@@ -93,6 +93,31 @@ final class SegmentWriter {
         return Locations.of(segment, at);
     }
 
+    /** Appends a PUT whose data is read from {@code source} in chunks; returns its location. */
+    long put(byte[] id, int crc, ObjectSource source, boolean ownSegment) throws IOException {
+        long length = source.length();
+        prepare(ownSegment);
+        long at = offset;
+        if (buffer.remaining() < SegmentFile.PUT_HEADER_SIZE) {
+            flushBuffer();
+        }
+        SegmentFile.writePutHeader(buffer, crc, id, (int) length);
+        long copied = 0;
+        while (copied < length) {
+            if (!buffer.hasRemaining()) {
+                flushBuffer();
+            }
+            int before = buffer.position();
+            int n = source.read(buffer, copied);
+            if (n <= 0 || buffer.position() - before != n) {
+                throw new IOException("object source ended after " + copied + " of " + length + " bytes");
+            }
+            copied += n;
+        }
+        advance(SegmentFile.PUT_HEADER_SIZE + length);
+        return Locations.of(segment, at);
+    }
+
     /** Appends a DELETE; returns its location. */
     long delete(byte[] id, boolean ownSegment) throws IOException {
         prepare(ownSegment);

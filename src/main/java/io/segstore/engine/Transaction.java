@@ -45,6 +45,11 @@ public final class Transaction implements AutoCloseable {
         repository.put(this, id, data);
     }
 
+    /** Stores the data of {@code source}, read in chunks (it is never held whole in memory). */
+    public void put(ObjectId id, ObjectSource source) {
+        repository.put(this, id, source);
+    }
+
     /** Deletes the object; ObjectNotFoundException if there is none. */
     public void delete(ObjectId id) {
         repository.delete(this, id);

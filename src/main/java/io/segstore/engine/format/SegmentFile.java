@@ -114,6 +114,14 @@ public final class SegmentFile {
         return (int) crc.getValue();
     }
 
+    /** A CRC over a PUT's size, tag and id, to be continued with its data (for data read in chunks). */
+    public static CRC32 putCrcStart(byte[] id, long dataLength) {
+        CRC32 crc = new CRC32();
+        crc.update(sizeAndTag((int) (PUT_HEADER_SIZE + dataLength), TAG_PUT));
+        crc.update(id);
+        return crc;
+    }
+
     /** Writes the 41-byte PUT header for {@code dataLength} bytes of data at the buffer's position. */
     public static void writePutHeader(ByteBuffer dst, int crc, byte[] id, int dataLength) {
         ByteBuffer le = dst.order(ByteOrder.LITTLE_ENDIAN);
