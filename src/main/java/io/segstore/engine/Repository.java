@@ -498,6 +498,118 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /** Objects up to this size are read into memory whole; larger ones are streamed. */
+    private static final int STREAM_ABOVE = 256 * 1024;
+
+    /** Opens an object for reading (committed data only); ObjectNotFoundException if absent. */
+    public StoredObject open(ObjectId id) {
+        return open(null, id);
+    }
+
+    StoredObject open(Transaction txn, ObjectId id) {
+        ensureUsable();
+        byte[] key = id.bytes();
+        for (int attempt = 0; ; attempt++) {
+            long location = location(txn, key);
+            if (location == KeyIndex.ABSENT) {
+                throw new ObjectNotFoundException(id);
+            }
+            try {
+                if (txn != null) {
+                    flushFor(location);
+                }
+                if (readers.entrySize(location) - SegmentFile.PUT_HEADER_SIZE <= STREAM_ABOVE) {
+                    return new StoredObject(readers.readPut(location, key));
+                }
+                return new StoredObject(readers.openPut(location, key));
+            } catch (NoSuchFileException | IntegrityException e) {
+                if (attempt < 3 && location(txn, key) != location) {
+                    continue;
+                }
+                throw e instanceof IntegrityException ie ? ie
+                        : new IntegrityException("Segment " + Locations.segment(location) + " is missing (object " + id.hex()
+                        + "): run check with repair", e);
+            } catch (IOException e) {
+                throw new RepositoryIOException("cannot read object " + id.hex(), e);
+            }
+        }
+    }
+
+    /**
+     * The committed state as of now, held still for paging through it (see CommittedView).
+     * Close the view when done: it keeps compaction from deleting segments.
+     */
+    public CommittedView view() {
+        ensureUsable();
+        writeLock.lock();
+        try {
+            RepositoryState s = state;
+            return new CommittedView(this, s.transactionId, s.index.snapshot(), pin(s.transactionId));
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** A page of an index-order listing and the marker of the next one (null: this was the last). */
+    public record Page(List<ObjectEntry> objects, ObjectId next) {
+    }
+
+    /**
+     * Up to {@code limit} objects with their sizes in index order after {@code marker}, as
+     * {@code txn} sees them (null: committed data only). The order does not change as the
+     * repository changes, so paging with the returned marker sees every object that stays
+     * present exactly once.
+     */
+    public Page page(Transaction txn, int limit, ObjectId marker) {
+        ensureUsable();
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1");
+        }
+        byte[] after = marker == null ? null : marker.bytes();
+        List<long[]> committed = keysAfter(state.index, after, limit);
+        List<long[]> own = txn == null ? List.of() : keysAfter(txn.overlay, after, limit);
+        boolean more = committed.size() == limit || own.size() == limit;
+        // merge the two sorted runs; the transaction's entry wins for an id in both
+        KeyIndex order = state.index;
+        List<ObjectEntry> out = new ArrayList<>(Math.min(limit, committed.size() + own.size()));
+        byte[] last = null;
+        int i = 0;
+        int j = 0;
+        while ((i < committed.size() || j < own.size()) && out.size() < limit) {
+            long[] c = i < committed.size() ? committed.get(i) : null;
+            long[] o = j < own.size() ? own.get(j) : null;
+            int cmp = c == null ? 1 : o == null ? -1 : order.compareOrder(KeyIndex.keyBytes(c[0], c[1], c[2], c[3]),
+                    KeyIndex.keyBytes(o[0], o[1], o[2], o[3]));
+            long[] pick = cmp <= 0 ? c : o;
+            if (cmp <= 0) {
+                i++;
+            }
+            if (cmp >= 0) {
+                j++;
+            }
+            last = KeyIndex.keyBytes(pick[0], pick[1], pick[2], pick[3]);
+            if (cmp >= 0 && o[4] == Transaction.DELETED) {
+                continue; // deleted by the transaction
+            }
+            ObjectId oid = ObjectId.wrap(last);
+            long size = size(cmp >= 0 ? txn : null, oid);
+            if (size >= 0) {
+                out.add(new ObjectEntry(oid, size)); // an object deleted meanwhile is left out
+            }
+        }
+        boolean exhausted = !more && i >= committed.size() && j >= own.size();
+        return new Page(out, exhausted || last == null ? null : ObjectId.wrap(last));
+    }
+
+    private static List<long[]> keysAfter(KeyIndex index, byte[] after, int limit) {
+        List<long[]> found = new ArrayList<>(Math.min(limit, 4096));
+        index.forEachAfter(after, (k0, k1, k2, k3, v) -> {
+            found.add(new long[] {k0, k1, k2, k3, v});
+            return found.size() < limit;
+        });
+        return found;
+    }
+
     /** The data of several objects, in order. */
     public List<byte[]> getMany(List<ObjectId> ids) {
         List<byte[]> out = new ArrayList<>(ids.size());
@@ -700,6 +812,19 @@ public final class Repository implements AutoCloseable {
         return begin(Duration.ZERO);
     }
 
+    private Transaction handOver(Transaction from) {
+        slotLock.lock();
+        try {
+            Transaction next = new Transaction(this, seed, SHARD_BITS, state.transactionId);
+            if (current == from) {
+                current = next;
+            }
+            return next;
+        } finally {
+            slotLock.unlock();
+        }
+    }
+
     private void release(Transaction txn) {
         slotLock.lock();
         try {
@@ -810,6 +935,23 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a put of {@code dataLength} bytes fits the storage quota next to what is
+     * committed and what the transaction wrote: grouped writers ask before they write, so one
+     * writer over the quota does not doom the others' transaction.
+     */
+    boolean quotaAllows(Transaction txn, long dataLength) {
+        long quota = storageQuota;
+        if (quota <= 0) {
+            return true;
+        }
+        long used;
+        synchronized (state) {
+            used = state.quotaUse + txn.delta.quota;
+        }
+        return used + SegmentFile.PUT_HEADER_SIZE + dataLength <= quota;
+    }
+
     void delete(Transaction txn, ObjectId objectId) {
         byte[] key = objectId.bytes();
         writeLock.lock();
@@ -856,6 +998,14 @@ public final class Repository implements AutoCloseable {
     }
 
     long commit(Transaction txn) {
+        return commit(txn, false);
+    }
+
+    /**
+     * Commits and, with {@code keepWriter}, hands the writer straight to a new transaction
+     * (left in {@code txn.successor}) so nobody else can take it in between.
+     */
+    long commit(Transaction txn, boolean keepWriter) {
         writeLock.lock();
         try {
             ensureUsable();
@@ -886,7 +1036,11 @@ public final class Repository implements AutoCloseable {
             }
             publish(txn, tid);
             txn.state = Transaction.State.COMMITTED;
-            release(txn);
+            if (keepWriter) {
+                txn.successor = handOver(txn);
+            } else {
+                release(txn);
+            }
             if (appendOnly) {
                 try {
                     TransactionsLogFile.append(path, tid, Instant.now());

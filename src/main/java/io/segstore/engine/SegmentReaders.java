@@ -133,6 +133,86 @@ final class SegmentReaders implements Closeable {
         return data;
     }
 
+    /**
+     * Opens the PUT of {@code id} at {@code location} on a handle of its own and verifies it
+     * (header, id, CRC) before anything is handed out; the data is then copied out in chunks.
+     */
+    OpenEntry openPut(long location, byte[] id) throws IOException {
+        SegmentStore.ReadHandle h = store.openRead(Locations.segment(location));
+        try {
+            ByteBuffer head = ByteBuffer.allocate(SegmentFile.PUT_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            if (readUpTo(h, head, Locations.offset(location)) < SegmentFile.PUT_HEADER_SIZE) {
+                throw new IntegrityException("Segment entry header short read [" + Locations.describe(location) + "]");
+            }
+            SegmentFile.Header header = SegmentFile.readHeader(head, 0);
+            checkPutHeader(header, location);
+            for (int i = 0; i < 32; i++) {
+                if (head.get(SegmentFile.HEADER_SIZE + i) != id[i]) {
+                    throw new IntegrityException("Invalid segment entry header, is not for wanted id [" + Locations.describe(location) + "]");
+                }
+            }
+            OpenEntry entry = new OpenEntry(h, Locations.offset(location) + SegmentFile.PUT_HEADER_SIZE,
+                    header.size() - SegmentFile.PUT_HEADER_SIZE);
+            CRC32 crc = new CRC32();
+            crc.update(head.array(), 4, SegmentFile.PUT_HEADER_SIZE - 4);
+            entry.forEachChunk(chunk -> crc.update(chunk));
+            if ((int) crc.getValue() != header.crc()) {
+                throw new IntegrityException("Segment entry checksum mismatch [" + Locations.describe(location) + "]");
+            }
+            return entry;
+        } catch (IOException | RuntimeException e) {
+            h.close();
+            throw e;
+        }
+    }
+
+    /** A verified PUT's data on a handle of its own. */
+    static final class OpenEntry implements AutoCloseable {
+        private static final int CHUNK = 256 * 1024;
+        private final SegmentStore.ReadHandle handle;
+        private final long start;
+        private final long length;
+
+        OpenEntry(SegmentStore.ReadHandle handle, long start, long length) {
+            this.handle = handle;
+            this.start = start;
+            this.length = length;
+        }
+
+        long length() {
+            return length;
+        }
+
+        interface ChunkConsumer {
+            void accept(ByteBuffer chunk) throws IOException;
+        }
+
+        void forEachChunk(ChunkConsumer consumer) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, length)));
+            long done = 0;
+            while (done < length) {
+                buf.clear().limit((int) Math.min(buf.capacity(), length - done));
+                while (buf.hasRemaining()) {
+                    if (handle.read(buf, start + done + buf.position()) < 0) {
+                        throw new IntegrityException("Segment entry data short read");
+                    }
+                }
+                buf.flip();
+                done += buf.remaining();
+                consumer.accept(buf);
+            }
+        }
+
+        void copyTo(java.io.OutputStream out) throws IOException {
+            forEachChunk(chunk -> out.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining()));
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(handle);
+        }
+    }
+
     /** The whole size of the PUT at {@code location}, from its header (not CRC-checked). */
     int entrySize(long location) throws IOException {
         for (int attempt = 0; ; attempt++) {

@@ -22,6 +22,8 @@ public final class Transaction implements AutoCloseable {
     final long baseTransaction;
     volatile State state = State.OPEN;
     volatile RepositoryException doomed;
+    /** The transaction that took over the writer when this one committed with keep. */
+    volatile Transaction successor;
     long puts;
     long deletes;
     long bytesWritten;
@@ -60,6 +62,21 @@ public final class Transaction implements AutoCloseable {
         return repository.get(this, id);
     }
 
+    /** A page of the index-order listing as this transaction sees it (its own writes included). */
+    public Repository.Page page(int limit, ObjectId marker) {
+        return repository.page(this, limit, marker);
+    }
+
+    /** Opens the object as this transaction sees it, for streaming its data. */
+    public StoredObject open(ObjectId id) {
+        return repository.open(this, id);
+    }
+
+    /** Whether putting {@code dataLength} more bytes stays within the storage quota. */
+    public boolean quotaAllows(long dataLength) {
+        return repository.quotaAllows(this, dataLength);
+    }
+
     public boolean contains(ObjectId id) {
         return repository.contains(this, id);
     }
@@ -75,6 +92,16 @@ public final class Transaction implements AutoCloseable {
      */
     public long commit() {
         return repository.commit(this);
+    }
+
+    /**
+     * Commits and continues in a new transaction that holds the writer from the same moment,
+     * so no other writer gets in between (a client that keeps its lease across commits).
+     * Returns the new transaction; its base is the transaction just committed.
+     */
+    public Transaction commitAndContinue() {
+        repository.commit(this, true);
+        return successor;
     }
 
     /** Discards everything written. Rolling back an ended transaction does nothing. */

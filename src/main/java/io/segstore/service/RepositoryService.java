@@ -1,0 +1,284 @@
+package io.segstore.service;
+
+import io.segstore.engine.CreateOptions;
+import io.segstore.engine.OpenOptions;
+import io.segstore.engine.Repository;
+import io.segstore.engine.RepositoryAlreadyExistsException;
+import io.segstore.engine.RepositoryException;
+import io.segstore.engine.format.SegmentFile;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Service;
+
+/**
+ * The repositories under {@code segstore.data-dir}, by name: opened at start, created and
+ * destroyed on request, closed (checkpointed, locks released) at shutdown. A background sweeper
+ * expires idle leases, listing snapshots and old job records.
+ */
+@Service
+public class RepositoryService implements DisposableBean {
+
+    private static final System.Logger LOG = System.getLogger(RepositoryService.class.getName());
+    static final String STAGING = ".staging";
+
+    private final SegstoreProperties properties;
+    private final JobService jobs;
+    private final Path dataDir;
+    private final Map<String, ManagedRepository> open = new ConcurrentHashMap<>();
+    /** Repositories that exist but could not be opened, with the reason. */
+    private final Map<String, String> unavailable = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService sweeper;
+
+    public RepositoryService(SegstoreProperties properties, JobService jobs) throws IOException {
+        this.properties = properties;
+        this.jobs = jobs;
+        this.dataDir = properties.dataDir().toAbsolutePath().normalize();
+        Files.createDirectories(dataDir);
+        clearStaging();
+        openExisting();
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "segstore-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void clearStaging() throws IOException {
+        Path staging = stagingDir();
+        if (Files.isDirectory(staging)) {
+            try (Stream<Path> files = Files.list(staging)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
+    private void openExisting() throws IOException {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                try {
+                    Names.repository(name);
+                } catch (ServiceException e) {
+                    continue;
+                }
+                if (Files.isDirectory(dir) && Repository.isRepository(dir)) {
+                    try {
+                        open.put(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+                    } catch (RepositoryException e) {
+                        LOG.log(System.Logger.Level.ERROR, "repository {0} cannot be opened: {1}", name, e.getMessage());
+                        unavailable.put(name, e.getMessage());
+                    }
+                }
+            }
+        }
+    }
+
+    OpenOptions openOptions() {
+        OpenOptions o = OpenOptions.defaults()
+                .withLockWait(properties.lock().openWait())
+                .withCheckpointCommits(properties.checkpoint().commits())
+                .withCheckpointInterval(properties.checkpoint().interval())
+                .withCheckpointLogBytes(properties.checkpoint().logBytes());
+        String hostId = properties.lock().hostId();
+        return hostId == null || hostId.isBlank() ? o : o.withHostId(hostId);
+    }
+
+    public Path stagingDir() {
+        return dataDir.resolve(STAGING);
+    }
+
+    /** The names of all repositories, sorted. */
+    public List<String> names() {
+        TreeMap<String, Boolean> all = new TreeMap<>();
+        open.keySet().forEach(n -> all.put(n, true));
+        unavailable.keySet().forEach(n -> all.put(n, false));
+        return new ArrayList<>(all.keySet());
+    }
+
+    /** The open repository; UNKNOWN_REPOSITORY or REPOSITORY_UNAVAILABLE otherwise. */
+    public ManagedRepository get(String name) {
+        Names.repository(name);
+        ManagedRepository r = open.get(name);
+        if (r != null) {
+            return r;
+        }
+        String reason = unavailable.get(name);
+        if (reason != null) {
+            throw new ServiceException(ServiceException.Kind.REPOSITORY_UNAVAILABLE,
+                    "Repository " + name + " exists but could not be opened: " + reason, 30, null);
+        }
+        throw new ServiceException(ServiceException.Kind.UNKNOWN_REPOSITORY, "There is no repository " + name + ".");
+    }
+
+    /** Whether a name is taken (open or not). */
+    public boolean exists(String name) {
+        return open.containsKey(name) || unavailable.containsKey(name);
+    }
+
+    /** Settings a repository is created with; null fields take Borg's defaults. */
+    public record CreateRequest(Boolean appendOnly, Long storageQuota, Long maxSegmentSize, Integer segmentsPerDir,
+                                Long additionalFreeSpace, String verify) {
+    }
+
+    public synchronized ManagedRepository create(String name, CreateRequest request) {
+        Names.repository(name);
+        if (exists(name)) {
+            throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + name + " already exists.");
+        }
+        CreateRequest r = request == null ? new CreateRequest(null, null, null, null, null, null) : request;
+        CreateOptions options = CreateOptions.defaults();
+        try {
+            if (r.appendOnly() != null) {
+                options = options.withAppendOnly(r.appendOnly());
+            }
+            if (r.storageQuota() != null) {
+                options = options.withStorageQuota(nonNegative(r.storageQuota(), "storageQuota"));
+            }
+            if (r.additionalFreeSpace() != null) {
+                options = options.withAdditionalFreeSpace(nonNegative(r.additionalFreeSpace(), "additionalFreeSpace"));
+            }
+            if (r.maxSegmentSize() != null) {
+                options = options.withMaxSegmentSize(r.maxSegmentSize());
+            }
+            if (r.segmentsPerDir() != null) {
+                options = options.withSegmentsPerDir(r.segmentsPerDir());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, e.getMessage() + (r.maxSegmentSize() != null
+                    ? " (maxSegmentSize must be 1024.." + (SegmentFile.MAX_SEGMENT_SIZE_LIMIT - 1) + ")" : ""), e);
+        }
+        String verify = verifyMode(r.verify());
+        Path dir = dataDir.resolve(name);
+        Repository repository;
+        try {
+            repository = Repository.create(dir, options, openOptions());
+        } catch (RepositoryAlreadyExistsException | io.segstore.engine.PathAlreadyExistsException e) {
+            throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
+                    "Something named " + name + " already exists in the data directory.", e);
+        }
+        if (!"none".equals(verify)) {
+            repository.setSetting(ManagedRepository.VERIFY, verify);
+        }
+        ManagedRepository managed = new ManagedRepository(name, repository, properties);
+        open.put(name, managed);
+        return managed;
+    }
+
+    /** Changes the settings that may change after creation; null fields stay as they are. */
+    public ManagedRepository update(String name, Boolean appendOnly, Long storageQuota, Long additionalFreeSpace, String verify) {
+        ManagedRepository m = get(name);
+        Repository r = m.repository();
+        if (storageQuota != null) {
+            r.setStorageQuota(nonNegative(storageQuota, "storageQuota"));
+        }
+        if (additionalFreeSpace != null) {
+            r.setAdditionalFreeSpace(nonNegative(additionalFreeSpace, "additionalFreeSpace"));
+        }
+        if (verify != null) {
+            String v = verifyMode(verify);
+            r.setSetting(ManagedRepository.VERIFY, "none".equals(v) ? null : v);
+        }
+        if (appendOnly != null) {
+            r.setAppendOnly(appendOnly);
+        }
+        return m;
+    }
+
+    /** Removes a repository and its data. Refused (403) for an append-only repository. */
+    public synchronized void destroy(String name) {
+        ManagedRepository m = get(name);
+        if (m.repository().isAppendOnly()) {
+            throw new io.segstore.engine.AppendOnlyException("Destroying the repository");
+        }
+        m.rollbackAll();
+        open.remove(name);
+        try {
+            m.repository().destroy();
+        } finally {
+            jobs.forget(name);
+        }
+    }
+
+    /**
+     * Borg's break-lock for a repository: rolls back any lease. A repository that could not be
+     * opened because of a stale lock is opened again after its lock files are removed.
+     */
+    public synchronized void breakLock(String name) {
+        Names.repository(name);
+        ManagedRepository m = open.get(name);
+        if (m != null) {
+            m.rollbackAll();
+            return;
+        }
+        if (!unavailable.containsKey(name)) {
+            throw new ServiceException(ServiceException.Kind.UNKNOWN_REPOSITORY, "There is no repository " + name + ".");
+        }
+        Path dir = dataDir.resolve(name);
+        Repository.breakLock(dir);
+        try {
+            open.put(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+            unavailable.remove(name);
+        } catch (RepositoryException e) {
+            unavailable.put(name, e.getMessage());
+            throw e;
+        }
+    }
+
+    private static long nonNegative(long v, String name) {
+        if (v < 0) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, name + " must not be negative.");
+        }
+        return v;
+    }
+
+    private static String verifyMode(String v) {
+        if (v == null || v.equals("none")) {
+            return "none";
+        }
+        if (v.equals("sha256")) {
+            return v;
+        }
+        throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "verify is \"none\" or \"sha256\", not \"" + Names.printable(v) + "\".");
+    }
+
+    private void sweep() {
+        try {
+            for (ManagedRepository m : open.values()) {
+                m.expireLeases();
+                m.expireListings();
+            }
+            jobs.expire();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "sweeper: {0}", e.toString());
+        }
+    }
+
+    /** Closes every repository: leases rolled back, final checkpoints written, locks released. */
+    @Override
+    public void destroy() {
+        sweeper.shutdownNow();
+        for (ManagedRepository m : open.values()) {
+            try {
+                m.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", m.name(), e.toString());
+            }
+        }
+        open.clear();
+    }
+}

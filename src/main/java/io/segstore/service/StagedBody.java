@@ -1,0 +1,171 @@
+package io.segstore.service;
+
+import io.segstore.engine.ObjectSource;
+import io.segstore.engine.ObjectTooLargeException;
+import io.segstore.engine.format.AtomicFile;
+import io.segstore.engine.format.SegmentFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Set;
+
+/**
+ * A request body received in full before it goes near a repository: small bodies in memory,
+ * larger ones in a temporary file, so that no upload holds the writer while its bytes arrive
+ * and a cut-off upload leaves nothing behind. The SHA-256 of the body is computed on the way.
+ */
+public final class StagedBody implements ObjectSource, AutoCloseable {
+
+    private static final int CHUNK = 64 * 1024;
+
+    private final byte[] memory;
+    private final Path file;
+    private final FileChannel channel;
+    private final long length;
+    private final byte[] sha256;
+
+    private StagedBody(byte[] memory, Path file, FileChannel channel, long length, byte[] sha256) {
+        this.memory = memory;
+        this.file = file;
+        this.channel = channel;
+        this.length = length;
+        this.sha256 = sha256;
+    }
+
+    /**
+     * Reads exactly {@code declaredLength} bytes from {@code in}. A body longer than Borg's
+     * maximum object size is refused before it is read; one that ends early (the client went
+     * away, or sent nothing for the connection's read timeout) fails with UPLOAD_INCOMPLETE.
+     */
+    public static StagedBody receive(InputStream in, long declaredLength, long memoryLimit, Path stagingDir) {
+        if (declaredLength > SegmentFile.MAX_DATA_SIZE) {
+            throw new ObjectTooLargeException(declaredLength);
+        }
+        MessageDigest sha = sha256();
+        byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(1, declaredLength))];
+        long received = 0;
+        if (declaredLength <= memoryLimit) {
+            byte[] data = new byte[(int) declaredLength];
+            try {
+                while (received < declaredLength) {
+                    int n = in.read(data, (int) received, (int) (declaredLength - received));
+                    if (n < 0) {
+                        break;
+                    }
+                    received += n;
+                }
+            } catch (IOException e) {
+                throw incomplete(received, declaredLength, e);
+            }
+            if (received != declaredLength) {
+                throw incomplete(received, declaredLength, null);
+            }
+            sha.update(data);
+            return new StagedBody(data, null, null, declaredLength, sha.digest());
+        }
+        Path file = null;
+        FileChannel ch = null;
+        try {
+            Files.createDirectories(stagingDir);
+            file = Files.createTempFile(stagingDir, "upload-", ".tmp", AtomicFile.fileAttributes(stagingDir.resolve("x")));
+            ch = FileChannel.open(file, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+            while (received < declaredLength) {
+                int n;
+                try {
+                    n = in.read(chunk, 0, (int) Math.min(chunk.length, declaredLength - received));
+                } catch (IOException e) {
+                    throw incomplete(received, declaredLength, e);
+                }
+                if (n < 0) {
+                    throw incomplete(received, declaredLength, null);
+                }
+                sha.update(chunk, 0, n);
+                ByteBuffer b = ByteBuffer.wrap(chunk, 0, n);
+                while (b.hasRemaining()) {
+                    ch.write(b, received + (n - b.remaining()));
+                }
+                received += n;
+            }
+            return new StagedBody(null, file, ch, declaredLength, sha.digest());
+        } catch (IOException e) {
+            cleanup(file, ch);
+            throw new io.segstore.engine.RepositoryIOException("cannot stage an upload", e);
+        } catch (RuntimeException e) {
+            cleanup(file, ch);
+            throw e;
+        }
+    }
+
+    /** A body of bytes already in memory (e.g. from a JSON request). */
+    public static StagedBody of(byte[] data) {
+        MessageDigest sha = sha256();
+        sha.update(data);
+        return new StagedBody(data, null, null, data.length, sha.digest());
+    }
+
+    private static ServiceException incomplete(long received, long declared, IOException cause) {
+        return new ServiceException(ServiceException.Kind.UPLOAD_INCOMPLETE,
+                "The upload ended after " + received + " of " + declared + " bytes; nothing was stored.", cause);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** The SHA-256 of the body. */
+    public byte[] sha256Digest() {
+        return sha256.clone();
+    }
+
+    @Override
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        if (position >= length) {
+            return -1;
+        }
+        if (memory != null) {
+            int n = (int) Math.min(dst.remaining(), length - position);
+            dst.put(memory, (int) position, n);
+            return n;
+        }
+        ByteBuffer view = dst.duplicate();
+        view.limit(view.position() + (int) Math.min(dst.remaining(), length - position));
+        int n = channel.read(view, position);
+        if (n > 0) {
+            dst.position(dst.position() + n);
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        cleanup(file, channel);
+    }
+
+    private static void cleanup(Path file, FileChannel ch) {
+        try {
+            if (ch != null) {
+                ch.close();
+            }
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            // the staging directory is emptied at start-up
+        }
+    }
+}
