@@ -96,6 +96,9 @@ final class Checker {
             }
             return finish("full", checked, true, -1, started);
         } finally {
+            if (committed != null) {
+                committed.close();
+            }
             closeQuietly(pin);
         }
     }
@@ -104,7 +107,8 @@ final class Checker {
     private long damagedTransaction() throws IOException {
         long[] segments = repo.store().list();
         for (int i = segments.length - 1; i >= 0; i--) {
-            if (repo.store().length(segments[i]) > 0 && Recovery.isCommitted(repo.store(), segments[i])) {
+            // a segment whose COMMIT is intact was committed, however damaged the rest: repair salvages it
+            if (repo.store().length(segments[i]) > 0 && Recovery.commitState(repo.store(), segments[i]) != Recovery.CommitState.UNCOMMITTED) {
                 return segments[i];
             }
         }
@@ -159,22 +163,38 @@ final class Checker {
         }
     }
 
-    /** A segment's entries, held until the whole segment proved intact (Borg ignores a damaged one whole). */
+    /**
+     * A segment's entries, held until the whole segment proved intact (Borg ignores a damaged one
+     * whole). Kept in flat primitive arrays: a segment of small objects holds hundreds of
+     * thousands of entries, and an object per entry would be most of the check's garbage.
+     */
     private static final class EntryBuffer {
-        private record Entry(int tag, byte[] head, long offset, int size) {
-        }
-
-        private final List<Entry> entries = new ArrayList<>();
+        private static final int STRIDE = SegmentFile.PUT_HEADER_SIZE;
+        private byte[] heads = new byte[64 * STRIDE];
+        private int[] tags = new int[64];
+        private long[] offsets = new long[64];
+        private int[] sizes = new int[64];
+        private int count;
 
         void add(int tag, ByteBuffer buf, int at, long offset, int size) {
-            byte[] head = new byte[Math.min(size, SegmentFile.PUT_HEADER_SIZE)];
-            buf.get(at, head);
-            entries.add(new Entry(tag, head, offset, size));
+            if (count == tags.length) {
+                int n = count * 2;
+                heads = Arrays.copyOf(heads, n * STRIDE);
+                tags = Arrays.copyOf(tags, n);
+                offsets = Arrays.copyOf(offsets, n);
+                sizes = Arrays.copyOf(sizes, n);
+            }
+            buf.get(at, heads, count * STRIDE, Math.min(size, STRIDE));
+            tags[count] = tag;
+            offsets[count] = offset;
+            sizes[count] = size;
+            count++;
         }
 
         void applyTo(Recovery.Applier applier, long segment) throws IOException {
-            for (Entry e : entries) {
-                applier.add(e.tag(), ByteBuffer.wrap(e.head()).order(ByteOrder.LITTLE_ENDIAN), 0, Locations.of(segment, e.offset()), e.size());
+            ByteBuffer view = ByteBuffer.wrap(heads).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i++) {
+                applier.add(tags[i], view, i * STRIDE, Locations.of(segment, offsets[i]), sizes[i]);
             }
             applier.flush();
         }
@@ -295,7 +315,7 @@ final class Checker {
                     }
                 }
                 repo.store().syncDirectories();
-                boolean committed = repo.store().exists(tid) && Recovery.isCommitted(repo.store(), tid);
+                boolean committed = repo.store().exists(tid) && Recovery.endsWithCommit(repo.store(), tid);
                 forgetPartialProgress();
                 RepositoryState rebuilt = RepositoryState.empty(repo.seed(), Repository.SHARD_BITS);
                 long checked = rebuild(rebuilt, tid, true, progress);
@@ -368,6 +388,7 @@ final class Checker {
             }
             out.commitReplacement();
         }
+        repo.readers.invalidate(segment); // a handle opened during the salvage still shows the old file
         return kept;
     }
 

@@ -10,7 +10,7 @@ import java.util.List;
  * The committed state of one transaction, held still: a copy-on-write snapshot of the index
  * plus a pin that keeps compaction from deleting the segments it points into. Listings and
  * downloads that page through it see every object of that transaction exactly once, whatever
- * is committed or compacted meanwhile. Close it to release the pin.
+ * is committed or compacted meanwhile. Close it to release the pin and the snapshot.
  */
 public final class CommittedView implements AutoCloseable {
 
@@ -140,6 +140,7 @@ public final class CommittedView implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            index.close();
             try {
                 pin.close();
             } catch (Exception e) {

@@ -46,6 +46,7 @@ final class Compactor {
         final Map<Key, List<Long>> shadowRemovals = new HashMap<>();
         final List<Key> droppedShadowKeys = new ArrayList<>();
         final List<Long> segments = new ArrayList<>();
+        long transaction;
         long quotaFreed;
         long oldBytes;
         long copiedBytes;
@@ -88,10 +89,14 @@ final class Compactor {
             progress.progress("compact", done, candidates.size());
         }
         if (steps > 0) {
+            // under the write lock: the writer must not create a segment in a directory being removed
+            repo.writeLock.lock();
             try {
                 repo.store().removeEmptyDirectories();
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: could not remove empty segment directories: {1}", repo.path(), e.toString());
+            } finally {
+                repo.writeLock.unlock();
             }
             repo.checkpointNow();
         }
@@ -182,12 +187,17 @@ final class Compactor {
                 CrashPoints.reached("compact.after-copy");
                 long tid;
                 try {
-                    tid = repo.writer.commitInSegment();
+                    // a COMMIT-only segment, as Borg's final commit: the segment that holds the moved
+                    // objects is then never the last one, whose damage would read as "not committed"
+                    CrashPoints.reached("compact.before-commit");
+                    tid = repo.writer.commit();
+                    CrashPoints.reached("compact.after-commit-synced");
                 } catch (IOException e) {
                     repo.discardUncommitted();
                     throw new RepositoryIOException("compaction commit failed in " + repo.path(), e);
                 }
                 apply(s, step, tid);
+                step.transaction = tid;
                 CrashPoints.reached("compact.after-apply");
             } catch (RuntimeException e) {
                 if (repo.writer.openSegment() >= 0 || repo.writer.nextSegment() > repo.state.nextSegment()) {
@@ -321,14 +331,11 @@ final class Compactor {
     /** Deletes the compacted segments, oldest first, once no check is reading them. */
     private void deleteOld(Step step) {
         try {
-            for (long segment : step.segments) {
-                repo.awaitUnpinned(segment);
-            }
+            repo.lockWhenUnpinned(step.segments, step.transaction);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RepositoryIOException("interrupted while waiting to delete compacted segments", new IOException(e));
         }
-        repo.writeLock.lock();
         try {
             for (long segment : step.segments) {
                 repo.readers.invalidate(segment);

@@ -167,7 +167,7 @@ public final class KeyIndex {
             s.capacity = cap;
             s.slots = st.slots();
             s.count = st.count();
-            s.shared = false;
+            s.sharers = 0;
         }
         return index;
     }
@@ -380,7 +380,7 @@ public final class KeyIndex {
                 s.capacity = 0;
                 s.level = -1;
                 s.count = 0;
-                s.shared = false;
+                s.sharers = 0;
             } finally {
                 s.lock.unlockWrite(stamp);
             }
@@ -478,7 +478,9 @@ public final class KeyIndex {
             ensureLoaded(sh);
             long stamp = sh.lock.writeLock();
             try {
-                sh.shared = sh.slots.length > 0;
+                if (sh.slots.length > 0) {
+                    sh.sharers++;
+                }
                 slots[i] = sh.slots;
                 capacity[i] = sh.capacity;
                 level[i] = sh.level;
@@ -490,20 +492,22 @@ public final class KeyIndex {
         return new Snapshot(slots, capacity, level, count);
     }
 
-    /**
-     * An independent index with the same content, sharing arrays copy-on-write with this one:
-     * cheap until either side changes a shard.
-     */
-    public KeyIndex copyOnWrite() {
-        Snapshot snap = snapshot();
+    /** An independent deep copy (for freezing a small index, such as the shadow index, at a checkpoint). */
+    public KeyIndex copy() {
         KeyIndex copy = new KeyIndex(seed, shardBits, sizing);
         for (int i = 0; i < shards.length; i++) {
-            Shard s = copy.shards[i];
-            s.slots = snap.slots[i];
-            s.capacity = snap.capacity[i];
-            s.level = snap.level[i];
-            s.count = snap.count[i];
-            s.shared = s.slots.length > 0;
+            Shard from = shards[i];
+            ensureLoaded(from);
+            long stamp = from.lock.readLock();
+            try {
+                Shard to = copy.shards[i];
+                to.slots = from.slots.clone();
+                to.capacity = from.capacity;
+                to.level = from.level;
+                to.count = from.count;
+            } finally {
+                from.lock.unlockRead(stamp);
+            }
         }
         return copy;
     }
@@ -512,18 +516,41 @@ public final class KeyIndex {
     record ShardState(int level, int count, long[] slots) {
     }
 
-    /** An immutable view of the index at the moment {@link #snapshot()} was called. */
-    public final class Snapshot {
+    /**
+     * An immutable view of the index at the moment {@link #snapshot()} was called. Close it when
+     * done: until then the live index copies a shard before changing it.
+     */
+    public final class Snapshot implements AutoCloseable {
         private final long[][] slots;
         private final int[] capacity;
         private final int[] level;
         private final int[] count;
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
         private Snapshot(long[][] slots, int[] capacity, int[] level, int[] count) {
             this.slots = slots;
             this.capacity = capacity;
             this.level = level;
             this.count = count;
+        }
+
+        /** Stops sharing: a shard still holding this snapshot's array is no longer copied on write for it. */
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            for (int i = 0; i < shards.length; i++) {
+                Shard sh = shards[i];
+                long stamp = sh.lock.writeLock();
+                try {
+                    if (sh.slots == slots[i] && sh.sharers > 0) {
+                        sh.sharers--;
+                    }
+                } finally {
+                    sh.lock.unlockWrite(stamp);
+                }
+            }
         }
 
         public KeyIndex index() {
@@ -723,8 +750,8 @@ public final class KeyIndex {
         /** Growth step; -1 while no array is allocated. */
         int level = -1;
         int count;
-        /** The array is also held by a snapshot: copy it before changing it. */
-        boolean shared;
+        /** Live snapshots that hold this very array: copy it before changing it while there are any. */
+        int sharers;
 
         Shard(int id, double stagger) {
             this.id = id;
@@ -815,9 +842,9 @@ public final class KeyIndex {
         }
 
         void unshare() {
-            if (shared) {
+            if (sharers > 0) {
                 slots = slots.clone();
-                shared = false;
+                sharers = 0;
             }
         }
 
@@ -842,7 +869,7 @@ public final class KeyIndex {
                 slots = a;
                 capacity = cap;
                 level = newLevel;
-                shared = false;
+                sharers = 0;
                 return;
             }
         }

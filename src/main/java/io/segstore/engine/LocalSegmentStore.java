@@ -121,19 +121,25 @@ public final class LocalSegmentStore implements SegmentStore {
         }
     }
 
+    /**
+     * Synchronized, and a directory leaves the dirty set only once its fsync succeeded: a caller
+     * that returns from here knows every change made before its call is durable, even when
+     * another thread was syncing at the same time.
+     */
     @Override
-    public void syncDirectories() throws IOException {
+    public synchronized void syncDirectories() throws IOException {
         // data/ last: a new segment directory's own entries are synced before its name is
         for (Path dir : dirtyDirectories.toArray(new Path[0])) {
             if (!dir.equals(data)) {
-                dirtyDirectories.remove(dir);
                 if (Files.isDirectory(dir)) {
                     AtomicFile.syncDirectory(dir);
                 }
+                dirtyDirectories.remove(dir);
             }
         }
-        if (dirtyDirectories.remove(data)) {
+        if (dirtyDirectories.contains(data)) {
             AtomicFile.syncDirectory(data);
+            dirtyDirectories.remove(data);
         }
     }
 

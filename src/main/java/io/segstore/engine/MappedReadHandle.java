@@ -27,7 +27,7 @@ final class MappedReadHandle implements SegmentStore.ReadHandle {
     private final long mapped;
     /** 1 for the owner plus 1 per read in progress; 0 once released. */
     private final AtomicInteger users = new AtomicInteger(1);
-    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     MappedReadHandle(Path file) throws IOException {
         this.channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -71,8 +71,7 @@ final class MappedReadHandle implements SegmentStore.ReadHandle {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
+        if (closed.compareAndSet(false, true)) {
             release();
         }
     }

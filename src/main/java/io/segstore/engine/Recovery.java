@@ -35,9 +35,16 @@ final class Recovery {
         List<Long> uncommitted = new ArrayList<>();
         for (int i = segments.length - 1; i >= 0; i--) {
             long s = segments[i];
-            if (store.length(s) > 0 && isCommitted(store, s)) {
+            CommitState commit = store.length(s) > 0 ? commitState(store, s) : CommitState.UNCOMMITTED;
+            if (commit == CommitState.COMMITTED) {
                 tid = s;
                 break;
+            }
+            if (commit == CommitState.DAMAGED) {
+                // its COMMIT made it to disk, so it was committed: damage after the fact, which
+                // only check and repair may deal with (an interrupted transaction never ends in a COMMIT)
+                return new Result(RepositoryState.empty(seed, shardBits), -1, 0, List.of(),
+                        "committed segment " + s + " is damaged: run check with repair", null);
             }
             uncommitted.add(s);
         }
@@ -78,6 +85,9 @@ final class Recovery {
             state = RepositoryState.empty(seed, shardBits);
         }
         long[] live = existing(store, segments, tid);
+        if (checkpoint >= 0) {
+            forgetVanishedSegments(state, store, live, checkpoint);
+        }
         try {
             long replayed = replay(state, store, readers, live, checkpoint + 1, tid, progress);
             state.transactionId = tid;
@@ -89,6 +99,45 @@ final class Recovery {
             return new Result(RepositoryState.empty(seed, shardBits), -1, 0, uncommitted,
                     "a committed segment is damaged (" + e.getMessage() + "): run check with repair", null);
         }
+    }
+
+    /**
+     * A checkpoint lists segments that are gone when a compaction deleted them after it was
+     * written and then crashed before the next one. The quota use in the checkpoint still counts
+     * their data, and replaying the compaction's copies would count it again: it is recounted
+     * from the log instead (it is, by definition, the size of every PUT on disk).
+     */
+    private static void forgetVanishedSegments(RepositoryState state, SegmentStore store, long[] existing, long checkpoint) throws IOException {
+        List<Long> vanished = new ArrayList<>();
+        for (long s : state.usage.liveView().keySet()) {
+            if (s <= checkpoint && Arrays.binarySearch(existing, s) < 0) {
+                vanished.add(s);
+            }
+        }
+        if (vanished.isEmpty()) {
+            return;
+        }
+        vanished.forEach(state.usage::forget);
+        long[] quota = {0};
+        SegmentScanner scanner = new SegmentScanner();
+        for (long segment : existing) {
+            if (segment > checkpoint) {
+                break;
+            }
+            try (SegmentStore.ReadHandle h = store.openRead(segment)) {
+                scanner.scan(h, segment, 0, false, (tag, buf, at, offset, size) -> {
+                    if (tag == SegmentFile.TAG_PUT) {
+                        quota[0] += size;
+                    }
+                    return true;
+                });
+            } catch (IntegrityException e) {
+                // a damaged segment's PUTs past the damage cannot be counted; check reports it
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "{0} segment(s) listed in checkpoint {1} were compacted away; quota use recounted: {2} -> {3}",
+                vanished.size(), checkpoint, state.quotaUse, quota[0]);
+        state.quotaUse = quota[0];
     }
 
     /** Segments up to {@code last} with a non-zero length (zero-length ones count as deleted). */
@@ -103,8 +152,8 @@ final class Recovery {
         return Arrays.copyOf(out, n);
     }
 
-    /** Borg's test: the segment parses cleanly to its end and its last entry is a COMMIT. */
-    static boolean isCommitted(SegmentStore store, long segment) throws IOException {
+    /** Whether the segment's last 9 bytes are a COMMIT entry (whatever comes before). */
+    static boolean endsWithCommit(SegmentStore store, long segment) throws IOException {
         try (SegmentStore.ReadHandle h = store.openRead(segment)) {
             long size = h.size();
             if (size < SegmentFile.MAGIC_LENGTH + SegmentFile.COMMIT_SIZE) {
@@ -116,9 +165,34 @@ final class Recovery {
                     return false;
                 }
             }
-            if (!SegmentFile.isCommitEntry(tail, 0)) {
-                return false;
-            }
+            return SegmentFile.isCommitEntry(tail, 0);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** What a segment's bytes say about its transaction. */
+    enum CommitState {
+        /** Parses cleanly to its end and its last entry is a COMMIT (Borg's test). */
+        COMMITTED,
+        /** No COMMIT at its end: an interrupted transaction, or a data segment. */
+        UNCOMMITTED,
+        /**
+         * Its last 9 bytes are a COMMIT entry but it does not parse cleanly: it was committed and
+         * damaged afterwards (an interrupted write never ends in an intact COMMIT after a bad entry).
+         */
+        DAMAGED
+    }
+
+    static boolean isCommitted(SegmentStore store, long segment) throws IOException {
+        return commitState(store, segment) == CommitState.COMMITTED;
+    }
+
+    static CommitState commitState(SegmentStore store, long segment) throws IOException {
+        if (!endsWithCommit(store, segment)) {
+            return CommitState.UNCOMMITTED;
+        }
+        try (SegmentStore.ReadHandle h = store.openRead(segment)) {
             boolean[] seenCommit = {false};
             boolean[] dataAfterCommit = {false};
             new SegmentScanner().scan(h, segment, 0, true, (tag, buf, at, offset, entrySize) -> {
@@ -130,9 +204,12 @@ final class Recovery {
                 }
                 return true;
             });
-            return seenCommit[0] && !dataAfterCommit[0];
-        } catch (IntegrityException | NoSuchFileException e) {
-            return false;
+            // a clean parse whose last entry is a PUT whose data merely ends in COMMIT's bytes is uncommitted
+            return seenCommit[0] && !dataAfterCommit[0] ? CommitState.COMMITTED : CommitState.UNCOMMITTED;
+        } catch (NoSuchFileException e) {
+            return CommitState.UNCOMMITTED;
+        } catch (IntegrityException e) {
+            return CommitState.DAMAGED;
         }
     }
 

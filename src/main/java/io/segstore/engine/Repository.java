@@ -67,6 +67,8 @@ public final class Repository implements AutoCloseable {
     volatile RepositoryState state;
     private volatile String checkNeeded;
     private volatile boolean closed;
+    /** Set when close begins: no new writer, no new checkpoint. */
+    private volatile boolean closing;
 
     /** Serialises appends, commits and every change to the committed state. */
     final ReentrantLock writeLock = new ReentrantLock();
@@ -89,9 +91,14 @@ public final class Repository implements AutoCloseable {
     private Thread indexLoader;
     private Future<?> pendingCheckpoint;
 
-    /** Segments at or below a pinned transaction must not be deleted (a check is reading them). */
+    /**
+     * Pins keep segments from being deleted under a reader. A check reads every segment up to
+     * its transaction; a view only the segments its index points into.
+     */
     private final Object pinLock = new Object();
-    private final List<Long> pins = new ArrayList<>();
+    private final List<long[]> pins = new ArrayList<>(); // {transaction, PIN_SEGMENTS or PIN_STATE}
+    private static final long PIN_SEGMENTS = 0;
+    private static final long PIN_STATE = 1;
 
     private Repository(Path path, OpenOptions options, RepositoryLock lock, RepositoryConfig config, long seed) throws FormatException {
         this.path = path;
@@ -333,13 +340,15 @@ public final class Repository implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
         Transaction open;
         slotLock.lock();
         try {
+            if (closing) {
+                return;
+            }
+            closing = true; // no writer begins from here on
             open = current;
+            slotFree.signalAll();
         } finally {
             slotLock.unlock();
         }
@@ -351,17 +360,21 @@ public final class Repository implements AutoCloseable {
             }
         }
         try {
+            awaitNoWriter();
             if (indexLoader != null) {
                 indexLoader.join();
             }
-            waitForCheckpoint();
+            waitForCheckpoint(); // before the write lock: the background checkpoint needs it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        writeLock.lock();
+        try {
             if (checkNeeded == null && state.transactionId >= 0 && state.transactionId != checkpointTransaction && !options.readOnly()) {
                 checkpointNow();
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: final checkpoint failed (the log will be replayed): {1}", path, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             closed = true;
             if (checkpointer != null) {
@@ -370,6 +383,19 @@ public final class Repository implements AutoCloseable {
             writer.abandon(state.nextSegment());
             readers.close();
             lock.close();
+            writeLock.unlock();
+        }
+    }
+
+    /** Waits until a maintenance step that holds the writer has let it go (it cannot begin another). */
+    private void awaitNoWriter() throws InterruptedException {
+        slotLock.lock();
+        try {
+            while (current != null && current.isOpen()) {
+                slotFree.await();
+            }
+        } finally {
+            slotLock.unlock();
         }
     }
 
@@ -407,7 +433,7 @@ public final class Repository implements AutoCloseable {
     // ---- reading ----------------------------------------------------------------------------
 
     private void ensureUsable() {
-        if (closed) {
+        if (closed || closing) {
             throw new RepositoryClosedException();
         }
         String reason = checkNeeded;
@@ -544,7 +570,7 @@ public final class Repository implements AutoCloseable {
         writeLock.lock();
         try {
             RepositoryState s = state;
-            return new CommittedView(this, s.transactionId, s.index.snapshot(), pin(s.transactionId));
+            return new CommittedView(this, s.transactionId, s.index.snapshot(), pin(s.transactionId, PIN_STATE));
         } finally {
             writeLock.unlock();
         }
@@ -780,21 +806,44 @@ public final class Repository implements AutoCloseable {
         return acquireWriter(wait, false);
     }
 
+    /** Callers of begin waiting for the writer right now (guarded by slotLock). */
+    private int writersWaiting;
+
+    /** How many callers are waiting for the writer (for operators, and for tests that need a waiter to be waiting). */
+    public int writersWaiting() {
+        slotLock.lock();
+        try {
+            return writersWaiting;
+        } finally {
+            slotLock.unlock();
+        }
+    }
+
     private Transaction acquireWriter(Duration wait, boolean evenIfCheckNeeded) {
         long deadline = System.nanoTime() + Math.max(0, wait.toNanos());
         slotLock.lock();
         try {
-            while (current != null) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new WriterBusyException("another transaction is writing to " + path);
-                }
-                slotFree.awaitNanos(left);
-                if (closed) {
-                    throw new RepositoryClosedException();
-                }
-                if (!evenIfCheckNeeded) {
-                    ensureUsable();
+            if (closing) {
+                throw new RepositoryClosedException();
+            }
+            if (current != null) {
+                writersWaiting++;
+                try {
+                    while (current != null) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            throw new WriterBusyException("another transaction is writing to " + path);
+                        }
+                        slotFree.awaitNanos(left);
+                        if (closing) {
+                            throw new RepositoryClosedException();
+                        }
+                        if (!evenIfCheckNeeded) {
+                            ensureUsable();
+                        }
+                    }
+                } finally {
+                    writersWaiting--;
                 }
             }
             current = new Transaction(this, seed, SHARD_BITS, state.transactionId);
@@ -812,14 +861,20 @@ public final class Repository implements AutoCloseable {
         return begin(Duration.ZERO);
     }
 
+    /** The writer passes from a committed transaction to a new one; null when the repository is closing. */
     private Transaction handOver(Transaction from) {
         slotLock.lock();
         try {
-            Transaction next = new Transaction(this, seed, SHARD_BITS, state.transactionId);
-            if (current == from) {
-                current = next;
+            if (current != from) {
+                throw new IllegalStateException("the committed transaction did not hold the writer");
             }
-            return next;
+            if (closing) {
+                current = null;
+                slotFree.signalAll();
+                return null;
+            }
+            current = new Transaction(this, seed, SHARD_BITS, state.transactionId);
+            return current;
         } finally {
             slotLock.unlock();
         }
@@ -1036,6 +1091,7 @@ public final class Repository implements AutoCloseable {
             }
             publish(txn, tid);
             txn.state = Transaction.State.COMMITTED;
+            txn.committedAs = tid;
             if (keepWriter) {
                 txn.successor = handOver(txn);
             } else {
@@ -1191,6 +1247,9 @@ public final class Repository implements AutoCloseable {
     // ---- checkpoints ------------------------------------------------------------------------
 
     private void maybeCheckpoint() {
+        if (closing) {
+            return; // close writes the last one
+        }
         boolean due = commitsSinceCheckpoint >= options.checkpointCommits()
                 || logBytesSinceCheckpoint >= options.checkpointLogBytes()
                 || System.nanoTime() - lastCheckpointNanos >= options.checkpointInterval().toNanos();
@@ -1251,12 +1310,14 @@ public final class Repository implements AutoCloseable {
             return;
         }
         Checkpoint.State snapshot;
+        RepositoryState snapshotOf;
         // Lock order: write lock, then checkpoint lock (which waits for a checkpoint being written).
         writeLock.lock();
         try {
             checkpointLock.lock();
             try {
                 RepositoryState s = state;
+                snapshotOf = s;
                 if (s.transactionId < 0 || s.transactionId == checkpointTransaction || checkNeeded != null) {
                     checkpointLock.unlock();
                     return;
@@ -1279,8 +1340,13 @@ public final class Repository implements AutoCloseable {
                 Checkpoint.write(path, snapshot);
             } catch (IOException e) {
                 throw new RepositoryIOException("cannot write checkpoint " + snapshot.transactionId() + " of " + path, e);
+            } finally {
+                snapshot.index().close();
             }
-            checkpointTransaction = snapshot.transactionId();
+            if (state == snapshotOf) {
+                // a repair may have replaced the state while this one was written: then it is not current
+                checkpointTransaction = snapshot.transactionId();
+            }
         } finally {
             checkpointLock.unlock();
         }
@@ -1293,25 +1359,58 @@ public final class Repository implements AutoCloseable {
 
     // ---- pins -----------------------------------------------------------------------------
 
-    /** Keeps segments up to {@code transaction} from being deleted until the returned pin is closed. */
+    /** Keeps every segment up to {@code transaction} from being deleted until the returned pin is closed. */
     AutoCloseable pin(long transaction) {
+        return pin(transaction, PIN_SEGMENTS);
+    }
+
+    private AutoCloseable pin(long transaction, long kind) {
+        long[] pin = {transaction, kind};
         synchronized (pinLock) {
-            pins.add(transaction);
+            pins.add(pin);
         }
         return () -> {
             synchronized (pinLock) {
-                pins.remove(transaction);
+                pins.remove(pin);
                 pinLock.notifyAll();
             }
         };
     }
 
-    /** Waits until no pin covers {@code segment}. */
-    void awaitUnpinned(long segment) throws InterruptedException {
-        synchronized (pinLock) {
-            while (pins.stream().anyMatch(t -> t >= segment)) {
-                pinLock.wait();
+    /**
+     * Whether a pin still needs {@code segment}, which compaction emptied in transaction
+     * {@code compactedIn}: a check reading up to it does, and so does a view of a state older
+     * than the compaction (its index still points into the segment).
+     */
+    private boolean pinned(long segment, long compactedIn) {
+        for (long[] pin : pins) {
+            long t = pin[0];
+            if (pin[1] == PIN_SEGMENTS ? t >= segment : t >= segment && t < compactedIn) {
+                return true;
             }
+        }
+        return false;
+    }
+
+    /**
+     * Takes the write lock once no pin needs any of {@code segments} (emptied by the compaction
+     * committed as {@code compactedIn}). Pins are taken under the write lock, so none can appear
+     * between this check and the deletion the caller makes while holding it.
+     */
+    void lockWhenUnpinned(List<Long> segments, long compactedIn) throws InterruptedException {
+        while (true) {
+            synchronized (pinLock) {
+                while (segments.stream().anyMatch(seg -> pinned(seg, compactedIn))) {
+                    pinLock.wait();
+                }
+            }
+            writeLock.lockInterruptibly();
+            synchronized (pinLock) {
+                if (segments.stream().noneMatch(seg -> pinned(seg, compactedIn))) {
+                    return;
+                }
+            }
+            writeLock.unlock();
         }
     }
 

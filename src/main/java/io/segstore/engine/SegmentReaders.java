@@ -28,6 +28,8 @@ final class SegmentReaders implements Closeable {
     private final ThreadLocal<ByteBuffer> scratch =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(FIRST_READ).order(ByteOrder.LITTLE_ENDIAN));
     private boolean closed;
+    /** Counts invalidations, so that a handle opened across one is not cached (guarded by open). */
+    private long invalidations;
 
     SegmentReaders(SegmentStore store, int capacity) {
         this.store = store;
@@ -35,39 +37,53 @@ final class SegmentReaders implements Closeable {
     }
 
     SegmentStore.ReadHandle handle(long segment) throws IOException {
-        synchronized (open) {
-            if (closed) {
-                throw new RepositoryClosedException();
+        while (true) {
+            long epoch;
+            synchronized (open) {
+                if (closed) {
+                    throw new RepositoryClosedException();
+                }
+                SegmentStore.ReadHandle h = open.get(segment);
+                if (h != null) {
+                    return h;
+                }
+                epoch = invalidations;
             }
-            SegmentStore.ReadHandle h = open.get(segment);
-            if (h != null) {
-                return h;
+            SegmentStore.ReadHandle h = store.openRead(segment);
+            SegmentStore.ReadHandle evicted = null;
+            synchronized (open) {
+                if (closed || invalidations != epoch) {
+                    // closed, or a segment was deleted or replaced while this one was opened: the
+                    // file just opened may be the old one, and must not be cached
+                    h.close();
+                    if (closed) {
+                        throw new RepositoryClosedException();
+                    }
+                    continue;
+                }
+                SegmentStore.ReadHandle raced = open.putIfAbsent(segment, h);
+                if (raced != null) {
+                    h.close();
+                    return raced;
+                }
+                if (open.size() > capacity) {
+                    Iterator<Map.Entry<Long, SegmentStore.ReadHandle>> it = open.entrySet().iterator();
+                    evicted = it.next().getValue();
+                    it.remove();
+                }
             }
+            if (evicted != null) {
+                evicted.close();
+            }
+            return h;
         }
-        SegmentStore.ReadHandle h = store.openRead(segment);
-        SegmentStore.ReadHandle evicted = null;
-        synchronized (open) {
-            SegmentStore.ReadHandle raced = open.putIfAbsent(segment, h);
-            if (raced != null) {
-                h.close();
-                return raced;
-            }
-            if (open.size() > capacity) {
-                Iterator<Map.Entry<Long, SegmentStore.ReadHandle>> it = open.entrySet().iterator();
-                evicted = it.next().getValue();
-                it.remove();
-            }
-        }
-        if (evicted != null) {
-            evicted.close();
-        }
-        return h;
     }
 
     /** Forgets a segment's handle: it was deleted or is about to be rewritten. */
     void invalidate(long segment) {
         SegmentStore.ReadHandle h;
         synchronized (open) {
+            invalidations++;
             h = open.remove(segment);
         }
         closeQuietly(h);

@@ -93,7 +93,12 @@ final class SegmentWriter {
         return Locations.of(segment, at);
     }
 
-    /** Appends a PUT whose data is read from {@code source} in chunks; returns its location. */
+    /**
+     * Appends a PUT whose data is read from {@code source} in chunks; returns its location. The
+     * bytes written are checked against {@code crc} (which the caller computed from a first read):
+     * if the source gave different bytes the second time, IOException, and the caller must treat
+     * the segment as damaged (its transaction is doomed, so the entry is never committed).
+     */
     long put(byte[] id, int crc, ObjectSource source, boolean ownSegment) throws IOException {
         long length = source.length();
         prepare(ownSegment);
@@ -101,6 +106,7 @@ final class SegmentWriter {
         if (buffer.remaining() < SegmentFile.PUT_HEADER_SIZE) {
             flushBuffer();
         }
+        java.util.zip.CRC32 written = SegmentFile.putCrcStart(id, length);
         SegmentFile.writePutHeader(buffer, crc, id, (int) length);
         long copied = 0;
         while (copied < length) {
@@ -108,13 +114,22 @@ final class SegmentWriter {
                 flushBuffer();
             }
             int before = buffer.position();
-            int n = source.read(buffer, copied);
-            if (n <= 0 || buffer.position() - before != n) {
+            ByteBuffer room = buffer.duplicate();
+            room.limit((int) Math.min(buffer.limit(), before + (length - copied))); // never more than the entry holds
+            int n = source.read(room, copied);
+            if (n <= 0 || room.position() - before != n) {
                 throw new IOException("object source ended after " + copied + " of " + length + " bytes");
             }
+            ByteBuffer chunk = buffer.duplicate();
+            chunk.position(before).limit(before + n);
+            written.update(chunk);
+            buffer.position(before + n);
             copied += n;
         }
         advance(SegmentFile.PUT_HEADER_SIZE + length);
+        if ((int) written.getValue() != crc) {
+            throw new IOException("the object's data changed while it was written (CRC mismatch)");
+        }
         return Locations.of(segment, at);
     }
 
@@ -189,29 +204,6 @@ final class SegmentWriter {
         flushed = 0;
         bytesSinceCommit = 0;
         return commitSegment;
-    }
-
-    /**
-     * Writes a COMMIT at the end of the open segment and closes it (compaction's intermediate
-     * commits, which avoid a separate 17-byte segment). Returns the transaction id.
-     */
-    long commitInSegment() throws IOException {
-        if (handle == null) {
-            return commit();
-        }
-        // as for a normal commit: the data and the segment's name are durable before the COMMIT exists
-        flushBuffer();
-        awaitWriteback();
-        handle.sync();
-        store.syncDirectories();
-        CrashPoints.reached("compact.before-commit");
-        buffer.put(SegmentFile.commitEntry());
-        offset += SegmentFile.COMMIT_SIZE;
-        long committed = segment;
-        closeSegment();
-        CrashPoints.reached("compact.after-commit-synced");
-        bytesSinceCommit = 0;
-        return committed;
     }
 
     /** Makes buffered entries readable from the file. */

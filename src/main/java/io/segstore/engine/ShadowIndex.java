@@ -117,7 +117,7 @@ final class ShadowIndex {
 
     /** Adds every list of {@code delta} (a transaction's additions) to this index. */
     void merge(ShadowIndex delta) {
-        delta.ids.snapshot().forEach((k0, k1, k2, k3, v) -> {
+        delta.ids.forEachAfter(null, (k0, k1, k2, k3, v) -> {
             if (v == MANY) {
                 for (long s : delta.many.get(new Key(k0, k1, k2, k3))) {
                     add(k0, k1, k2, k3, s);
@@ -148,7 +148,7 @@ final class ShadowIndex {
 
     /** A frozen copy for writing hints while the live index goes on changing. */
     ShadowIndex snapshot() {
-        ShadowIndex copy = new ShadowIndex(ids.copyOnWrite());
+        ShadowIndex copy = new ShadowIndex(ids.copy());
         copy.many.putAll(many);
         return copy;
     }
@@ -164,7 +164,7 @@ final class ShadowIndex {
             @Override
             public void forEach(HintsFile.ShadowEntryConsumer consumer) throws IOException {
                 IOException[] failure = new IOException[1];
-                ids.snapshot().forEach((k0, k1, k2, k3, v) -> {
+                ids.forEachAfter(null, (k0, k1, k2, k3, v) -> {
                     long[] list = v == EMPTY_LIST ? new long[0] : v == MANY ? many.get(new Key(k0, k1, k2, k3)) : new long[] {v};
                     try {
                         consumer.accept(KeyIndex.keyBytes(k0, k1, k2, k3), list);

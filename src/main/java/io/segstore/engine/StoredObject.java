@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * A stored object opened for reading. Its bytes were checked (id and CRC) when it was opened,
- * so everything written out is exactly what was stored; large objects are then copied out in
- * chunks, never held whole in memory.
+ * A stored object opened for reading. Its id and CRC were checked in a first pass when it was
+ * opened, before any byte is sent, so a damaged object fails with an error rather than a
+ * truncated response. Large objects are then copied out in chunks in a second pass over the
+ * same open file, never held whole in memory: committed segment files are never changed in
+ * place (repair and compaction write new files and rename them), so both passes read the same
+ * bytes.
  */
 public final class StoredObject implements AutoCloseable {
 

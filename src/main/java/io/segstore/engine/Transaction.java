@@ -24,6 +24,8 @@ public final class Transaction implements AutoCloseable {
     volatile RepositoryException doomed;
     /** The transaction that took over the writer when this one committed with keep. */
     volatile Transaction successor;
+    /** The transaction id this one committed as, or -1. */
+    volatile long committedAs = -1;
     long puts;
     long deletes;
     long bytesWritten;
@@ -97,7 +99,8 @@ public final class Transaction implements AutoCloseable {
     /**
      * Commits and continues in a new transaction that holds the writer from the same moment,
      * so no other writer gets in between (a client that keeps its lease across commits).
-     * Returns the new transaction; its base is the transaction just committed.
+     * Returns the new transaction (its base is the transaction just committed), or null when the
+     * repository is closing and the writer could not be kept.
      */
     public Transaction commitAndContinue() {
         repository.commit(this, true);
@@ -107,6 +110,11 @@ public final class Transaction implements AutoCloseable {
     /** Discards everything written. Rolling back an ended transaction does nothing. */
     public void rollback() {
         repository.rollback(this);
+    }
+
+    /** The transaction id this one committed as, or -1 while it has not committed. */
+    public long committedAs() {
+        return committedAs;
     }
 
     /** The committed transaction this one started from, or -1. */

@@ -122,13 +122,18 @@ public final class ManagedRepository {
             }
             if (keep) {
                 Transaction next;
-                long tid;
                 try {
                     next = lease.transaction().commitAndContinue();
-                    tid = next.baseTransactionId();
                 } catch (RuntimeException e) {
-                    end(lease, WriterLease.State.ROLLED_BACK);
+                    if (!lease.transaction().isOpen()) {
+                        end(lease, WriterLease.State.ROLLED_BACK);
+                    }
                     throw e;
+                }
+                long tid = lease.transaction().committedAs();
+                if (next == null) {
+                    end(lease, WriterLease.State.COMMITTED); // the service is shutting down: the lease ends here
+                    return tid;
                 }
                 lease.transaction(next);
                 lease.touch();

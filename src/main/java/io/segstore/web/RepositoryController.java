@@ -35,13 +35,13 @@ public class RepositoryController {
     public record RepositoryBody(String name, String id, Long transactionId, long objects, long segments, long sparseBytes,
                                  long quotaUsed, long quotaLimit, boolean appendOnly, String verify,
                                  MaintenanceService.LastCheck lastCheck, long additionalFreeSpace, long maxSegmentSize,
-                                 int segmentsPerDir, boolean openTransaction, String checkNeeded) {
+                                 int segmentsPerDir, boolean openTransaction, int writersWaiting, String checkNeeded) {
 
         static RepositoryBody of(ManagedRepository m) {
             RepositoryInfo i = m.repository().info();
             return new RepositoryBody(m.name(), i.id(), i.transactionId(), i.objects(), i.segments(), i.sparseBytes(), i.quotaUsed(),
                     i.quotaLimit(), i.appendOnly(), m.verify(), MaintenanceService.lastCheck(m.repository()), i.additionalFreeSpace(),
-                    i.maxSegmentSize(), i.segmentsPerDir(), m.openLeases() > 0, i.checkNeeded());
+                    i.maxSegmentSize(), i.segmentsPerDir(), m.openLeases() > 0, m.repository().writersWaiting(), i.checkNeeded());
         }
     }
 
@@ -62,7 +62,7 @@ public class RepositoryController {
                 out.add(RepositoryBody.of(repositories.get(name)));
             } catch (RuntimeException e) {
                 // one that cannot be opened is still listed by name
-                out.add(new RepositoryBody(name, null, null, 0, 0, 0, 0, 0, false, null, null, 0, 0, 0, false, e.getMessage()));
+                out.add(new RepositoryBody(name, null, null, 0, 0, 0, 0, 0, false, null, null, 0, 0, 0, false, 0, e.getMessage()));
             }
         }
         return new RepositoryList(out);

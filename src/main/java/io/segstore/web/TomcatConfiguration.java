@@ -16,12 +16,20 @@ public class TomcatConfiguration {
 
     @Bean
     WebServerFactoryCustomizer<TomcatServletWebServerFactory> segstoreTomcat(SegstoreProperties properties) {
-        return factory -> factory.addConnectorCustomizers(connector -> {
+        return factory -> {
+            factory.addContextCustomizers(context -> {
+                if (context.getParent() instanceof org.apache.catalina.core.StandardHost host) {
+                    host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
+                }
+            });
+            factory.addConnectorCustomizers(connector -> {
             connector.setEncodedSolidusHandling("passthrough");
             connector.setEncodedReverseSolidusHandling("passthrough");
             connector.setProperty("connectionTimeout", Long.toString(properties.uploadIdleTimeout().toMillis()));
-            // a refused upload's body is read and thrown away up to this size, then the connection is closed
-            connector.setProperty("maxSwallowSize", Integer.toString(2 * 1024 * 1024));
-        });
+            // a refused upload's body (up to a little over the largest object) is read and thrown away, so
+            // the client receives the refusal instead of a reset connection; bigger bodies close it
+            connector.setProperty("maxSwallowSize", Integer.toString(io.segstore.engine.format.SegmentFile.MAX_ENTRY_SIZE + (1 << 20)));
+            });
+        };
     }
 }

@@ -92,7 +92,7 @@ public class TransactionController {
         try {
             boolean keep = body != null && Boolean.TRUE.equals(body.keep());
             long tid = m.commit(lease, keep);
-            return new CommitBody(tid, keep ? TransactionBody.of(lease) : null);
+            return new CommitBody(tid, keep && lease.state() == WriterLease.State.OPEN ? TransactionBody.of(lease) : null);
         } finally {
             m.exit(lease);
         }

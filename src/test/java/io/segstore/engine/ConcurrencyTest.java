@@ -216,4 +216,67 @@ class ConcurrencyTest {
             assertTrue(repo.check(CheckOptions.full(), ProgressListener.NONE).ok());
         }
     }
+
+    @Test
+    void closingWhileWritersAndReadersRunLosesNoAcknowledgedCommit() throws Exception {
+        Path dir = tmp.resolve("r");
+        java.util.Set<ObjectId> acknowledged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Set<ObjectId> attempted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        List<Throwable> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch enoughCommits = new CountDownLatch(40);
+        AtomicLong next = new AtomicLong();
+        Repository repo = TestRepositories.create(dir);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> running = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            running.add(pool.submit(() -> {
+                while (true) {
+                    long i = next.incrementAndGet();
+                    ObjectId id = Ids.h2((int) i);
+                    try (Transaction t = repo.begin(Duration.ofSeconds(30))) {
+                        attempted.add(id);
+                        t.put(id, Ids.bytes("object " + i));
+                        t.commit();
+                        acknowledged.add(id);
+                        enoughCommits.countDown();
+                    } catch (RepositoryClosedException | TransactionStateException e) {
+                        return; // the repository closed under this writer: what it did not commit is rolled back
+                    } catch (Throwable e) {
+                        unexpected.add(e);
+                        return;
+                    }
+                }
+            }));
+        }
+        running.add(pool.submit(() -> {
+            while (true) {
+                try {
+                    for (ObjectId id : acknowledged) {
+                        repo.get(id);
+                    }
+                } catch (RepositoryClosedException e) {
+                    return;
+                } catch (Throwable e) {
+                    unexpected.add(e);
+                    return;
+                }
+            }
+        }));
+        enoughCommits.await();
+        repo.close();
+        for (Future<?> f : running) {
+            f.get();
+        }
+        pool.shutdown();
+        assertEquals(List.of(), unexpected, "only \"closed\" errors may reach the threads");
+        try (Repository reopened = TestRepositories.open(dir)) {
+            for (ObjectId id : acknowledged) {
+                assertTrue(reopened.contains(id), "acknowledged commit of " + id + " survives the close");
+            }
+            for (ObjectId id : reopened.list(100_000, null)) {
+                assertTrue(attempted.contains(id), "nothing but what was written appears");
+            }
+            assertTrue(reopened.check(CheckOptions.full(), ProgressListener.NONE).ok());
+        }
+    }
 }

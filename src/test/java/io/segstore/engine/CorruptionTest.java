@@ -167,4 +167,61 @@ class CorruptionTest {
             assertArrayEquals(Ids.bytes("two"), repo.get(Ids.h(2)));
         }
     }
+
+    @Test
+    void commitSegmentWithDamagedBytesBeforeAnIntactCommitIsRepairedNotRolledBack() throws IOException {
+        Path dir = tmp.resolve("r");
+        Map<ObjectId, byte[]> all = fill(dir, 200);
+        long committedAs;
+        try (Repository repo = TestRepositories.open(dir)) {
+            committedAs = repo.transactionId();
+        }
+        Path last;
+        try (Stream<Path> walk = Files.walk(dir.resolve("data"))) {
+            last = walk.filter(Files::isRegularFile)
+                    .max(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString()))).orElseThrow();
+        }
+        assertEquals(committedAs, Long.parseLong(last.getFileName().toString()));
+        try (RandomAccessFile f = new RandomAccessFile(last.toFile(), "rw")) {
+            f.seek(2);
+            int b = f.read();
+            f.seek(2);
+            f.write(b ^ 0x10); // the magic, not the COMMIT at the end
+        }
+        try (Repository repo = TestRepositories.open(dir)) {
+            assertTrue(Files.exists(last), "a segment that ends in a COMMIT was committed: it must not be deleted as uncommitted");
+            assertTrue(repo.checkNeeded() != null, "the damage is reported");
+            assertThrows(CheckNeededException.class, () -> repo.get(Ids.h2(0)));
+            assertTrue(repo.check(CheckOptions.repairing(), ProgressListener.NONE).ok());
+            assertEquals(committedAs, repo.transactionId(), "the last transaction is kept");
+            all.forEach((id, data) -> assertArrayEquals(data, repo.get(id)));
+            assertTrue(repo.check(CheckOptions.full(), ProgressListener.NONE).ok());
+        }
+    }
+
+    @Test
+    void objectWrittenAfterARollbackIsReadFromTheNewSegmentNotAStaleHandle() throws IOException {
+        Path dir = tmp.resolve("r");
+        try (Repository repo = TestRepositories.create(dir, CreateOptions.defaults())) {
+            try (Transaction t = repo.begin()) {
+                t.put(Ids.h(1), Ids.bytes("kept"));
+                t.commit();
+            }
+            try (Transaction t = repo.begin()) {
+                t.put(Ids.h(2), Ids.bytes("rolled back"));
+                // reading it opens a handle on the uncommitted segment
+                assertArrayEquals(Ids.bytes("rolled back"), t.get(Ids.h(2)));
+                t.rollback();
+            }
+            try (Transaction t = repo.begin()) {
+                // the rolled-back segment number is used again, for a different file
+                t.put(Ids.h(3), Ids.bytes("written after the rollback"));
+                assertArrayEquals(Ids.bytes("written after the rollback"), t.get(Ids.h(3)));
+                t.commit();
+            }
+            assertArrayEquals(Ids.bytes("written after the rollback"), repo.get(Ids.h(3)));
+            assertFalse(repo.contains(Ids.h(2)));
+            assertArrayEquals(Ids.bytes("kept"), repo.get(Ids.h(1)));
+        }
+    }
 }

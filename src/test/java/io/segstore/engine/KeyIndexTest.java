@@ -179,18 +179,45 @@ class KeyIndexTest {
     }
 
     @Test
-    void copyOnWriteCopiesAreIndependent() {
+    void copiesAreIndependent() {
         KeyIndex a = new KeyIndex(8, 4);
         Key k1 = new Key(1, 2, 3, 4);
         Key k2 = new Key(5, 6, 7, 8);
         put(a, k1, 10);
-        KeyIndex b = a.copyOnWrite();
+        KeyIndex b = a.copy();
         put(b, k2, 20);
         put(a, k1, 11);
         assertEquals(KeyIndex.ABSENT, get(a, k2));
         assertEquals(10, get(b, k1));
         assertEquals(11, get(a, k1));
         assertEquals(20, get(b, k2));
+    }
+
+    @Test
+    void closingOneSnapshotLeavesAnotherOfTheSameStateIntact() {
+        KeyIndex ix = new KeyIndex(5, 4);
+        SplittableRandom r = new SplittableRandom(2);
+        List<Key> keys = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            Key k = Key.random(r);
+            keys.add(k);
+            put(ix, k, i);
+        }
+        KeyIndex.Snapshot first = ix.snapshot();
+        KeyIndex.Snapshot second = ix.snapshot();
+        first.close();
+        first.close(); // closing twice must not release the second one's share
+        for (int i = 0; i < keys.size(); i++) {
+            put(ix, keys.get(i), 100_000 + i);
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            Key k = keys.get(i);
+            assertEquals(i, second.get(k.k0, k.k1, k.k2, k.k3), "the open snapshot still sees the old value");
+            assertEquals(100_000 + i, get(ix, k));
+        }
+        second.close();
+        put(ix, keys.get(0), 7);
+        assertEquals(7, get(ix, keys.get(0)));
     }
 
     @Test

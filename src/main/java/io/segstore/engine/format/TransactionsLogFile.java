@@ -41,6 +41,7 @@ public final class TransactionsLogFile {
     public static void append(Path repository, long transaction, Instant when) throws IOException {
         String line = "transaction " + transaction + ", UTC time " + TIME.format(LocalDateTime.ofInstant(when, ZoneOffset.UTC)) + "\n";
         Path file = repository.resolve(NAME);
+        boolean created = !Files.exists(file);
         try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
                 AtomicFile.fileAttributes(file))) {
             ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
@@ -48,6 +49,10 @@ public final class TransactionsLogFile {
                 ch.write(b);
             }
             ch.force(false);
+        }
+        if (created) {
+            // the log's first line is only durable once the directory entry naming it is
+            AtomicFile.syncDirectory(repository);
         }
     }
 
