@@ -801,10 +801,27 @@ public final class Repository implements AutoCloseable {
 
     /** Starts the write transaction, waiting up to {@code wait} for the current one to end. */
     public Transaction begin(Duration wait) {
+        return begin(wait, Duration.ZERO);
+    }
+
+    /**
+     * Starts the write transaction, waiting up to {@code wait} for another transaction to end,
+     * and up to {@code maintenanceWait} while the writer is held by a maintenance step
+     * (compaction, repair), which lets go of it on its own.
+     */
+    public Transaction begin(Duration wait, Duration maintenanceWait) {
         ensureUsable();
         requireWritable("Writing");
-        return acquireWriter(wait, false);
+        return acquireWriter(wait, maintenanceWait, false, false);
     }
+
+    /**
+     * Compactions and repairs rewrite the log and its accounting from what they read before
+     * their steps: one at a time, or each would free what the other already freed. Checks keep
+     * their resume position in one place: one at a time too. A check runs beside a compaction.
+     */
+    private final ReentrantLock rewriting = new ReentrantLock();
+    private final ReentrantLock checking = new ReentrantLock();
 
     /** Callers of begin waiting for the writer right now (guarded by slotLock). */
     private int writersWaiting;
@@ -819,8 +836,10 @@ public final class Repository implements AutoCloseable {
         }
     }
 
-    private Transaction acquireWriter(Duration wait, boolean evenIfCheckNeeded) {
-        long deadline = System.nanoTime() + Math.max(0, wait.toNanos());
+    private Transaction acquireWriter(Duration wait, Duration maintenanceWait, boolean evenIfCheckNeeded, boolean forMaintenance) {
+        long start = System.nanoTime();
+        long deadline = start + Math.max(0, wait.toNanos());
+        long maintenanceDeadline = start + Math.max(0, maintenanceWait.toNanos());
         slotLock.lock();
         try {
             if (closing) {
@@ -830,7 +849,7 @@ public final class Repository implements AutoCloseable {
                 writersWaiting++;
                 try {
                     while (current != null) {
-                        long left = deadline - System.nanoTime();
+                        long left = (current.maintenance ? Math.max(deadline, maintenanceDeadline) : deadline) - System.nanoTime();
                         if (left <= 0) {
                             throw new WriterBusyException("another transaction is writing to " + path);
                         }
@@ -847,6 +866,7 @@ public final class Repository implements AutoCloseable {
                 }
             }
             current = new Transaction(this, seed, SHARD_BITS, state.transactionId);
+            current.maintenance = forMaintenance;
             return current;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1219,7 +1239,9 @@ public final class Repository implements AutoCloseable {
 
     /** Takes the writer for a maintenance step; the returned token is released with {@link #endMaintenance}. */
     Transaction beginMaintenance(Duration wait) {
-        return begin(wait);
+        ensureUsable();
+        requireWritable("Maintenance");
+        return acquireWriter(wait, Duration.ZERO, false, true);
     }
 
     /** Takes the writer for a repair, which must work on a repository that needs a check. */
@@ -1228,7 +1250,7 @@ public final class Repository implements AutoCloseable {
             throw new RepositoryClosedException();
         }
         requireWritable("Repair");
-        return acquireWriter(wait, true);
+        return acquireWriter(wait, Duration.ZERO, true, true);
     }
 
     /** Puts a rebuilt state in place (repair); the caller holds the write lock and writes a checkpoint next. */
@@ -1425,7 +1447,12 @@ public final class Repository implements AutoCloseable {
     public CompactionResult compact(double threshold, ProgressListener progress) {
         ensureUsable();
         requireWritable("Compaction");
-        return new Compactor(this).run(threshold, progress);
+        rewriting.lock();
+        try {
+            return new Compactor(this).run(threshold, progress);
+        } finally {
+            rewriting.unlock();
+        }
     }
 
     /** Runs Borg's check: a full check, a partial one (max duration), or a repair. */
@@ -1436,7 +1463,13 @@ public final class Repository implements AutoCloseable {
         if (check.repair() && appendOnly) {
             throw new AppendOnlyException("Repair");
         }
-        return new Checker(this).run(check, progress);
+        ReentrantLock one = check.repair() ? rewriting : checking;
+        one.lock();
+        try {
+            return new Checker(this).run(check, progress);
+        } finally {
+            one.unlock();
+        }
     }
 
     // ---- key, nonce, settings -------------------------------------------------------------

@@ -21,6 +21,8 @@ public final class Transaction implements AutoCloseable {
     final TransactionDelta delta;
     final long baseTransaction;
     volatile State state = State.OPEN;
+    /** Held by a compaction step or a repair rather than by a client (waiters may wait longer for it). */
+    volatile boolean maintenance;
     volatile RepositoryException doomed;
     /** The transaction that took over the writer when this one committed with keep. */
     volatile Transaction successor;

@@ -46,15 +46,18 @@ final class AutoCommitter {
     private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock leader = new ReentrantLock();
     private final LeaseHolder leases;
+    /** How long a batch waits while a maintenance step (not a client) holds the writer. */
+    private final Duration maintenanceWait;
 
     /** Who holds the writer when an autocommit cannot get it (for Retry-After). */
     interface LeaseHolder {
         long retryAfterSeconds();
     }
 
-    AutoCommitter(Repository repository, LeaseHolder leases) {
+    AutoCommitter(Repository repository, LeaseHolder leases, Duration maintenanceWait) {
         this.repository = repository;
         this.leases = leases;
+        this.maintenanceWait = maintenanceWait;
     }
 
     Result submit(Op op) {
@@ -64,7 +67,7 @@ final class AutoCommitter {
             return op.done.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ServiceException(ServiceException.Kind.TOO_MANY_REQUESTS, "interrupted while waiting for the commit", e);
+            throw new ServiceException(ServiceException.Kind.REPOSITORY_UNAVAILABLE, "The service is stopping; the write may not have been committed.", 30, e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -101,7 +104,8 @@ final class AutoCommitter {
         long latest = batch.stream().mapToLong(o -> o.deadlineNanos).max().orElse(System.nanoTime());
         Transaction txn;
         try {
-            txn = repository.begin(Duration.ofNanos(Math.max(0, latest - System.nanoTime())));
+            // a compaction step holds the writer only briefly: waiting for it beats failing the write
+            txn = repository.begin(Duration.ofNanos(Math.max(0, latest - System.nanoTime())), maintenanceWait);
         } catch (WriterBusyException e) {
             ServiceException locked = new ServiceException(ServiceException.Kind.LOCKED,
                     "Another client's transaction holds this repository's writer.", leases.retryAfterSeconds(), e);
@@ -133,6 +137,10 @@ final class AutoCommitter {
                 } catch (ObjectNotFoundException e) {
                     op.done.completeExceptionally(e); // nothing was written for it
                 }
+            }
+            if (admitted.isEmpty()) {
+                txn.rollback(); // every request was refused: an empty commit would still be a transaction
+                return;
             }
             long tid = txn.commit();
             for (int i = 0; i < admitted.size(); i++) {

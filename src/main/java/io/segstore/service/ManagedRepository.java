@@ -45,7 +45,7 @@ public final class ManagedRepository {
         this.name = name;
         this.repository = repository;
         this.properties = properties;
-        this.autoCommitter = new AutoCommitter(repository, this::retryAfterSeconds);
+        this.autoCommitter = new AutoCommitter(repository, this::retryAfterSeconds, properties.jobs().autocommitWait());
     }
 
     public String name() {

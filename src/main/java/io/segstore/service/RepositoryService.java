@@ -67,6 +67,7 @@ public class RepositoryService implements DisposableBean {
         }
     }
 
+    /** Opens every repository in the data directory that is not open yet. */
     private void openExisting() throws IOException {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir)) {
             for (Path dir : dirs) {
@@ -76,16 +77,31 @@ public class RepositoryService implements DisposableBean {
                 } catch (ServiceException e) {
                     continue;
                 }
-                if (Files.isDirectory(dir) && Repository.isRepository(dir)) {
-                    try {
-                        open.put(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
-                    } catch (RepositoryException e) {
-                        LOG.log(System.Logger.Level.ERROR, "repository {0} cannot be opened: {1}", name, e.getMessage());
-                        unavailable.put(name, e.getMessage());
-                    }
-                }
+                discover(name);
             }
         }
+    }
+
+    /**
+     * Opens a repository that appeared in the data directory after start-up (copied or restored
+     * there by an operator). Returns whether it is now known, open or unavailable.
+     */
+    private synchronized boolean discover(String name) {
+        if (open.containsKey(name) || unavailable.containsKey(name)) {
+            return true;
+        }
+        Path dir = dataDir.resolve(name);
+        // a symbolic link could lead out of the data directory: only real directories are repositories
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !Repository.isRepository(dir)) {
+            return false;
+        }
+        try {
+            open.put(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+        } catch (RepositoryException e) {
+            LOG.log(System.Logger.Level.ERROR, "repository {0} cannot be opened: {1}", name, e.getMessage());
+            unavailable.put(name, e.getMessage());
+        }
+        return true;
     }
 
     OpenOptions openOptions() {
@@ -104,6 +120,11 @@ public class RepositoryService implements DisposableBean {
 
     /** The names of all repositories, sorted. */
     public List<String> names() {
+        try {
+            openExisting();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list the data directory " + dataDir, e);
+        }
         TreeMap<String, Boolean> all = new TreeMap<>();
         open.keySet().forEach(n -> all.put(n, true));
         unavailable.keySet().forEach(n -> all.put(n, false));
@@ -116,6 +137,12 @@ public class RepositoryService implements DisposableBean {
         ManagedRepository r = open.get(name);
         if (r != null) {
             return r;
+        }
+        if (discover(name)) {
+            r = open.get(name);
+            if (r != null) {
+                return r;
+            }
         }
         String reason = unavailable.get(name);
         if (reason != null) {

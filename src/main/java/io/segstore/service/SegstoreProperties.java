@@ -14,7 +14,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param maxLockWait       the longest Segstore-Lock-Wait a request may ask for
  * @param inMemoryBodyLimit bodies up to this size are staged in memory, larger ones in a file
  * @param listing           page sizes and how long a disk-order listing pins its snapshot
- * @param jobs              maintenance jobs: worker threads and queued jobs per repository
+ * @param jobs              maintenance jobs: worker threads, queued jobs per repository, and how
+ *                          long an autocommit write waits while a maintenance step holds the writer
  * @param lock              Borg lock files
  * @param checkpoint        when the engine writes index checkpoints
  */
@@ -41,7 +42,7 @@ public record SegstoreProperties(
 
     /** Maintenance jobs. */
     public record Jobs(@DefaultValue("2") int threads, @DefaultValue("4") int maxPerRepository,
-                       @DefaultValue("1h") Duration keepFinished) {
+                       @DefaultValue("1h") Duration keepFinished, @DefaultValue("30s") Duration autocommitWait) {
     }
 
     /** Borg lock files. */

@@ -279,4 +279,77 @@ class ConcurrencyTest {
             assertTrue(reopened.check(CheckOptions.full(), ProgressListener.NONE).ok());
         }
     }
+
+    @Test
+    void aWriterMayWaitForAMaintenanceStepWithoutWaitingForAClient() throws Exception {
+        try (Repository repo = TestRepositories.create(tmp.resolve("r"))) {
+            Transaction client = repo.begin();
+            org.junit.jupiter.api.Assertions.assertThrows(WriterBusyException.class,
+                    () -> repo.begin(Duration.ZERO, Duration.ofSeconds(30)), "a client's transaction is not waited for");
+            client.rollback();
+
+            Transaction step = repo.beginMaintenance(Duration.ZERO);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                Future<Transaction> waiter = pool.submit(() -> repo.begin(Duration.ZERO, Duration.ofSeconds(30)));
+                while (repo.writersWaiting() == 0) {
+                    assertTrue(!waiter.isDone(), "the writer did not wait for the maintenance step");
+                    Thread.onSpinWait();
+                }
+                repo.endMaintenance(step);
+                Transaction t = waiter.get();
+                t.put(Ids.h(1), Ids.bytes("after the step"));
+                t.commit();
+                assertArrayEquals(Ids.bytes("after the step"), repo.get(Ids.h(1)));
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void twoCompactionsAtOnceFreeEachSegmentOnce() throws Exception {
+        Path dir = tmp.resolve("r");
+        RepositoryInfo compacted;
+        try (Repository repo = TestRepositories.create(dir, CreateOptions.defaults().withMaxSegmentSize(16 * 1024))) {
+            for (int round = 0; round < 6; round++) {
+                try (Transaction t = repo.begin()) {
+                    for (int i = 0; i < 40; i++) {
+                        t.put(Ids.h2(round * 40 + i), new byte[700]);
+                    }
+                    t.commit();
+                }
+            }
+            for (int i = 0; i < 240; i += 2) {
+                try (Transaction t = repo.begin()) {
+                    t.delete(Ids.h2(i));
+                    t.commit();
+                }
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<CompactionResult>> runs = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                runs.add(pool.submit(() -> {
+                    go.await();
+                    return repo.compact(0.0, ProgressListener.NONE);
+                }));
+            }
+            go.countDown();
+            long freed = 0;
+            for (Future<CompactionResult> f : runs) {
+                freed += f.get().bytesFreed();
+            }
+            pool.shutdown();
+            assertTrue(freed > 0);
+            compacted = repo.info();
+            assertTrue(compacted.quotaUsed() >= 120 * 700, "quota use counts every live object: " + compacted);
+            assertTrue(repo.check(CheckOptions.full(), ProgressListener.NONE).ok());
+        }
+        TestRepositories.removeCheckpoints(dir);
+        try (Repository rebuilt = TestRepositories.open(dir)) {
+            assertEquals(rebuilt.info().quotaUsed(), compacted.quotaUsed(), "the accounting agrees with a rebuild from the log");
+            assertEquals(rebuilt.info().sparseBytes(), compacted.sparseBytes());
+        }
+    }
 }

@@ -33,6 +33,7 @@ abstract class ServiceTestBase {
         registry.add("segstore.lease.default-length", () -> "30s");
         registry.add("segstore.max-lock-wait", () -> "20s");
         registry.add("segstore.listing.snapshot-idle-timeout", () -> "2s");
+        registry.add("segstore.upload-idle-timeout", () -> "3s");
     }
 
     @LocalServerPort

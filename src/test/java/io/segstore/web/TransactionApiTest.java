@@ -186,9 +186,13 @@ class TransactionApiTest extends ServiceTestBase {
         assertEquals("transaction-doomed", commit.problem());
         assertEquals(0, api.get("/repos/" + repo).json().get("objects").asLong());
         assertEquals(201, api.put("/repos/" + repo + "/objects/" + id(1), new byte[500]).status(), "an autocommit within the quota works");
+        long committed = api.get("/repos/" + repo).json().get("transactionId").asLong();
         ApiClient.Response autoOver = api.put("/repos/" + repo + "/objects/" + id(2), new byte[500]);
         assertEquals(507, autoOver.status());
         assertEquals(1, api.get("/repos/" + repo).json().get("objects").asLong());
+        assertEquals(404, api.delete("/repos/" + repo + "/objects/" + id(77)).status());
+        assertEquals(committed, api.get("/repos/" + repo).json().get("transactionId").asLong(),
+                "refused autocommits commit nothing, not even an empty transaction");
     }
 
     @Test

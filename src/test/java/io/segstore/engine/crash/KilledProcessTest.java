@@ -99,7 +99,7 @@ class KilledProcessTest {
             repo.compact(0.0, ProgressListener.NONE);
             assertState(repo, expected);
         }
-        removeCheckpoints(dir);
+        TestRepositories.removeCheckpoints(dir);
         try (Repository repo = TestRepositories.open(dir)) {
             assertState(repo, expected);
             assertTrue(repo.check(CheckOptions.full(), ProgressListener.NONE).ok());
@@ -177,7 +177,7 @@ class KilledProcessTest {
                 Files.copy(from, copy.resolve(dir.relativize(from).toString()));
             }
         }
-        removeCheckpoints(copy);
+        TestRepositories.removeCheckpoints(copy);
         try (Repository repo = TestRepositories.open(copy)) {
             RepositoryInfo rebuilt = repo.info();
             assertEquals(rebuilt.quotaUsed(), recovered.quotaUsed(), "quota use");
@@ -186,14 +186,4 @@ class KilledProcessTest {
         }
     }
 
-    static void removeCheckpoints(Path dir) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
-                String n = f.getFileName().toString();
-                if (n.startsWith("index.") || n.startsWith("hints.") || n.startsWith("integrity.") || n.startsWith("segstore-index.")) {
-                    Files.delete(f);
-                }
-            }
-        }
-    }
 }
