@@ -7,6 +7,11 @@ import io.segstore.service.RepositoryService;
 import io.segstore.service.ServiceException;
 import io.segstore.engine.format.TransactionsLogFile;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.time.Instant;
@@ -74,21 +79,49 @@ public class MaintenanceController {
     }
 
     @PostMapping("/compaction")
-    @Operation(summary = "Start a compaction job", description = "202 with the job; follow its Location for progress and result.")
+    @Operation(operationId = "startCompaction", summary = "Start a compaction job", description = "202 with the job; follow its "
+            + "Location for progress and result. Segments whose freeable share exceeds threshold (0 to 1, default 0.1), and runs "
+            + "of small segments, are compacted. In an append-only repository it succeeds and frees nothing. The body is optional.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
+            examples = @ExampleObject(name = "default threshold", value = ApiExamples.COMPACTION_REQUEST)))
+    @ApiResponse(responseCode = "202", description = "Started (or queued)",
+            headers = @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
+            content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = JobBody.class),
+                    examples = @ExampleObject(name = "queued", value = ApiExamples.COMPACTION_STARTED)))
+    @ApiProblems({"bad-parameter", "too-many-jobs"})
     public ResponseEntity<JobBody> compact(@PathVariable String repo, @RequestBody(required = false) CompactionRequest body) {
         Job job = maintenance.compact(Names.repository(repo), body == null ? null : body.threshold());
         return accepted(repo, job);
     }
 
     @PostMapping("/checks")
-    @Operation(summary = "Start a check or repair job", description = "202 with the job; a check's result lists the errors found.")
+    @Operation(operationId = "startCheck", summary = "Start a check or repair job", description = "202 with the job; a check's "
+            + "result lists the errors found. maxDurationSeconds makes a partial check that resumes where the last one stopped; "
+            + "repair (not with maxDurationSeconds, not in an append-only repository) salvages what it can. The body is optional.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON, examples = {
+            @ExampleObject(name = "full check", value = "{}"),
+            @ExampleObject(name = "partial check", value = ApiExamples.CHECK_REQUEST),
+            @ExampleObject(name = "repair", value = ApiExamples.REPAIR_REQUEST)}))
+    @ApiResponse(responseCode = "202", description = "Started (or queued)",
+            headers = @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
+            content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = JobBody.class),
+                    examples = @ExampleObject(name = "queued", value = ApiExamples.JOB_STARTED)))
+    @ApiProblems({"bad-parameter", "append-only", "too-many-jobs"})
     public ResponseEntity<JobBody> check(@PathVariable String repo, @RequestBody(required = false) CheckRequest body) {
         Job job = maintenance.check(Names.repository(repo), body == null ? null : body.repair(), body == null ? null : body.maxDurationSeconds());
         return accepted(repo, job);
     }
 
     @GetMapping("/jobs/{job}")
-    @Operation(summary = "A job's state, progress and result")
+    @Operation(operationId = "getJob", summary = "A job's state, progress and result", description = "state is queued, running, "
+            + "succeeded or failed; progress 0 to 100; result when it succeeded, error when it failed. Job records live in memory: "
+            + "after a restart (or segstore.jobs.keep-finished after the end) the id answers 404.")
+    @ApiResponse(responseCode = "200", description = "The job", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = JobBody.class), examples = {
+                    @ExampleObject(name = "check done", value = ApiExamples.CHECK_DONE),
+                    @ExampleObject(name = "compaction done", value = ApiExamples.COMPACTION_DONE),
+                    @ExampleObject(name = "failed", value = ApiExamples.JOB_FAILED)}))
+    @ApiProblems({"job-not-found"})
     public JobBody job(@PathVariable String repo, @PathVariable String job) {
         return JobBody.of(maintenance.job(Names.repository(repo), job));
     }
@@ -98,35 +131,61 @@ public class MaintenanceController {
     }
 
     @GetMapping("/history")
-    @Operation(summary = "The transactions log of an append-only repository")
+    @Operation(operationId = "getHistory", summary = "The transactions log of an append-only repository",
+            description = "Every commit Borg's transactions log recorded, oldest first; empty for a repository that never was "
+                    + "append-only.")
+    @ApiResponse(responseCode = "200", description = "The log", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = HistoryBody.class), examples = @ExampleObject(name = "two commits", value = ApiExamples.HISTORY)))
+    @ApiProblems({"storage-error"})
     public HistoryBody history(@PathVariable String repo) {
         List<TransactionsLogFile.Entry> log = maintenance.history(Names.repository(repo));
         return new HistoryBody(log.stream().map(e -> new HistoryEntry(e.transaction(), e.time())).toList());
     }
 
     @GetMapping(path = "/key", produces = MediaType.APPLICATION_OCTET_STREAM_VALUE)
-    @Operation(summary = "Borg's repokey blob (empty when none was stored)")
+    @Operation(operationId = "getKey", summary = "Borg's repokey blob (empty when none was stored)")
+    @ApiResponse(responseCode = "200", description = "The key as Borg stored it (possibly empty)",
+            content = @Content(mediaType = ApiExamples.OCTETS, schema = @Schema(type = "string", format = "binary"),
+                    examples = @ExampleObject(name = "key", value = ApiExamples.KEY)))
     public byte[] key(@PathVariable String repo) {
         return maintenance.loadKey(Names.repository(repo));
     }
 
     @PutMapping(path = "/key", consumes = MediaType.ALL_VALUE)
-    @Operation(summary = "Store Borg's repokey blob")
+    @Operation(operationId = "putKey", summary = "Store Borg's repokey blob", description = "Any Content-Type; the bytes are "
+            + "kept in the repository's config as Borg keeps them. An empty body removes the key.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.OCTETS,
+            schema = @Schema(type = "string", format = "binary"), examples = @ExampleObject(name = "key", value = ApiExamples.KEY)))
+    @ApiResponse(responseCode = "204", description = "Stored")
+    @ApiProblems({"storage-error"})
     public ResponseEntity<Void> saveKey(@PathVariable String repo, @RequestBody(required = false) byte[] key) {
         maintenance.saveKey(Names.repository(repo), key == null ? new byte[0] : key);
         return ResponseEntity.noContent().build();
     }
 
     @GetMapping("/nonce")
-    @Operation(summary = "The next free encryption nonce")
+    @Operation(operationId = "getNonce", summary = "The next free encryption nonce", description = "16 hex digits, or null "
+            + "before the first reservation.")
+    @ApiResponse(responseCode = "200", description = "The nonce", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = NonceBody.class), examples = {
+                    @ExampleObject(name = "reserved", value = ApiExamples.NONCE),
+                    @ExampleObject(name = "none yet", value = ApiExamples.NO_NONCE)}))
+    @ApiProblems({"storage-error"})
     public NonceBody nonce(@PathVariable String repo) {
         OptionalLong n = maintenance.freeNonce(Names.repository(repo));
         return new NonceBody(n.isPresent() ? hex(n.getAsLong()) : null);
     }
 
     @PostMapping("/nonce")
-    @Operation(summary = "Reserve nonces", description = "Needs the writer: name the transaction with " + SegstoreHeaders.TRANSACTION
-            + ". 409 when expected is not the current value.")
+    @Operation(operationId = "reserveNonces", summary = "Reserve nonces", description = "Needs the writer: name the transaction "
+            + "with " + SegstoreHeaders.TRANSACTION + " (400 without it). next and expected are 16 hex digits; expected must be "
+            + "the current value (absent or null when none was reserved yet), else 409.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = ApiExamples.JSON,
+            examples = {@ExampleObject(name = "first", value = "{\"next\": \"0000000000001000\"}"),
+                        @ExampleObject(name = "later", value = ApiExamples.NONCE_REQUEST)}))
+    @ApiResponse(responseCode = "200", description = "Reserved up to next", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = NonceBody.class), examples = @ExampleObject(name = "reserved", value = ApiExamples.NONCE_RESERVED)))
+    @ApiProblems({"bad-parameter", "nonce-conflict", "storage-error"})
     public NonceBody reserve(@PathVariable String repo, @RequestBody NonceRequest body,
                              @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         Names.repository(repo);
@@ -140,7 +199,11 @@ public class MaintenanceController {
     }
 
     @PostMapping("/lock/break")
-    @Operation(summary = "Break Borg's lock and roll back any lease")
+    @Operation(operationId = "breakLock", summary = "Break Borg's lock and roll back any lease", description = "Borg's break-lock: "
+            + "every open transaction is rolled back; a repository that could not be opened because of a stale lock has its lock "
+            + "files removed and is opened again.")
+    @ApiResponse(responseCode = "204", description = "Broken")
+    @ApiProblems({"locked", "storage-error"})
     public ResponseEntity<Void> breakLock(@PathVariable String repo) {
         repositories.breakLock(Names.repository(repo));
         return ResponseEntity.noContent().build();

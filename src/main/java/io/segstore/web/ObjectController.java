@@ -12,6 +12,12 @@ import io.segstore.service.ServiceException;
 import io.segstore.service.StagedBody;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -74,10 +80,15 @@ public class ObjectController {
     }
 
     @GetMapping("/objects/{id}")
-    @Operation(summary = "Read an object", description = "The stored bytes, checked against their CRC. With "
+    @Operation(operationId = "getObject", summary = "Read an object", description = "The stored bytes, checked against their CRC. With "
             + SegstoreHeaders.TRANSACTION + " the transaction's own writes are seen.")
+    @ApiResponse(responseCode = "200", description = "The object's bytes",
+            headers = @Header(name = "Content-Length", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.CONTENT_LENGTH),
+            content = @Content(mediaType = ApiExamples.OCTETS, schema = @Schema(type = "string", format = "binary"),
+                    examples = @ExampleObject(name = "bytes", value = ApiExamples.OBJECT_BYTES)))
+    @ApiProblems({"object-not-found", "check-needed", "integrity-error", "storage-error"})
     public void get(@PathVariable String repo, @PathVariable String id,
-                    @Parameter(description = "read as this transaction sees it") @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
+                    @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                     HttpServletResponse response) throws IOException {
         ObjectId oid = parse(repo, id);
         try (StoredObject o = objects.open(repo, txn, oid)) {
@@ -88,7 +99,11 @@ public class ObjectController {
     }
 
     @RequestMapping(path = "/objects/{id}", method = RequestMethod.HEAD)
-    @Operation(summary = "An object's size", description = "Content-Length is the object's length in bytes; no body.")
+    @Operation(operationId = "headObject", summary = "An object's size", description = "Content-Length is the object's length in "
+            + "bytes; no body. With " + SegstoreHeaders.TRANSACTION + " the transaction's own writes are seen.")
+    @ApiResponse(responseCode = "200", description = "The object exists",
+            headers = @Header(name = "Content-Length", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.CONTENT_LENGTH))
+    @ApiProblems({"object-not-found", "check-needed", "integrity-error", "storage-error"})
     public ResponseEntity<Void> head(@PathVariable String repo, @PathVariable String id,
                                      @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         ObjectId oid = parse(repo, id);
@@ -100,9 +115,22 @@ public class ObjectController {
     }
 
     @PutMapping("/objects/{id}")
-    @Operation(summary = "Store an object", description = "201 when the id was new, 204 when it replaced an object. "
-            + "Content-Length is required; at most 20971479 bytes. Without " + SegstoreHeaders.TRANSACTION
-            + " the write is committed (durably) before the answer, grouped with concurrent ones.")
+    @Operation(operationId = "putObject", summary = "Store an object", description = "201 when the id was new, 204 when it "
+            + "replaced an object. Content-Length is required; at most 20971479 bytes. The body is received in full before the "
+            + "writer is needed. Without " + SegstoreHeaders.TRANSACTION + " the write is committed (durably) before the answer, "
+            + "grouped with concurrent ones, and " + COMMITTED + " names the commit.")
+    @Parameter(in = ParameterIn.HEADER, name = "Content-Length", required = true, description = "The body's length in bytes, "
+            + "0 to 20971479 (chunked uploads are refused with 411)", schema = @Schema(type = "integer", format = "int64"), example = "5")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, description = "The object's bytes",
+            content = @Content(mediaType = ApiExamples.OCTETS, schema = @Schema(type = "string", format = "binary"),
+                    examples = @ExampleObject(name = "bytes", value = ApiExamples.OBJECT_BYTES)))
+    @ApiResponse(responseCode = "201", description = "Stored under a new id", headers = {
+            @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
+            @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED)})
+    @ApiResponse(responseCode = "204", description = "Replaced an object of the same id",
+            headers = @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED))
+    @ApiProblems({"upload-incomplete", "transaction-doomed", "length-required", "object-too-large", "verification-failed",
+            "too-many-requests", "integrity-error", "storage-error", "check-needed", "quota-exceeded", "insufficient-storage"})
     public ResponseEntity<Void> put(@PathVariable String repo, @PathVariable String id,
                                     @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                                     @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
@@ -127,8 +155,13 @@ public class ObjectController {
     }
 
     @DeleteMapping("/objects/{id}")
-    @Operation(summary = "Delete an object", description = "204; 404 if there is none. Without " + SegstoreHeaders.TRANSACTION
-            + " the delete is committed before the answer.")
+    @Operation(operationId = "deleteObject", summary = "Delete an object", description = "204; 404 if there is none. Without "
+            + SegstoreHeaders.TRANSACTION + " the delete is committed before the answer (grouped with concurrent writes) and "
+            + COMMITTED + " names the commit. In an append-only repository the delete is logged, as in Borg.")
+    @ApiResponse(responseCode = "204", description = "Deleted",
+            headers = @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED))
+    @ApiProblems({"object-not-found", "transaction-doomed", "too-many-requests", "integrity-error", "storage-error",
+            "check-needed", "insufficient-storage"})
     public ResponseEntity<Void> delete(@PathVariable String repo, @PathVariable String id,
                                        @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                                        @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
@@ -143,11 +176,24 @@ public class ObjectController {
     }
 
     @GetMapping("/objects")
-    @Operation(summary = "List objects with their sizes", description = "order=index (Borg's list, stable across changes) or "
-            + "disk (Borg's scan: the order data lies in the log; pages come from one committed state). Pass the answer's next as marker.")
+    @Operation(operationId = "listObjects", summary = "List objects with their sizes", description = "order=index (Borg's list, "
+            + "stable across changes) or disk (Borg's scan: the order data lies in the log; pages come from one committed state). "
+            + "Pass the answer's next as marker. Paging returns every object that stayed committed from the first page to the "
+            + "last exactly once. `size` is the object's length in bytes.")
+    @ApiResponse(responseCode = "200", description = "A page", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = ListingBody.class), examples = {
+                    @ExampleObject(name = "more to come", value = ApiExamples.LISTING),
+                    @ExampleObject(name = "last page", value = ApiExamples.LISTING_LAST)}))
+    @ApiProblems({"bad-parameter", "bad-marker", "bad-request", "listing-expired", "check-needed", "integrity-error", "storage-error"})
     public ListingBody list(@PathVariable String repo,
+                            @Parameter(description = "Page size, 1 to segstore.listing.max-limit (default 10000); absent: "
+                                    + "segstore.listing.default-limit (default 1000)", example = "1000")
                             @RequestParam(required = false) Integer limit,
+                            @Parameter(description = "The `next` of the previous page, unchanged (opaque)")
                             @RequestParam(required = false) String marker,
+                            @Parameter(description = "`index` (default; may include the writes of the transaction named by "
+                                    + SegstoreHeaders.TRANSACTION + ") or `disk` (committed data only)",
+                                    schema = @Schema(type = "string", allowableValues = {"index", "disk"}, defaultValue = "index"))
                             @RequestParam(required = false) String order,
                             @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         Names.repository(repo);
@@ -160,7 +206,14 @@ public class ObjectController {
     }
 
     @PostMapping("/objects/exists")
-    @Operation(summary = "Which of these ids exist", description = "Up to 10000 ids per request.")
+    @Operation(operationId = "objectsExist", summary = "Which of these ids exist", description = "The deduplication query: up to "
+            + "10000 ids per request; the answer lists those present, in the order given. With " + SegstoreHeaders.TRANSACTION
+            + " the transaction's own writes count.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = ApiExamples.JSON,
+            examples = @ExampleObject(name = "two ids", value = ApiExamples.EXISTS_REQUEST)))
+    @ApiResponse(responseCode = "200", description = "The ids that exist", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = ExistsBody.class), examples = @ExampleObject(name = "one present", value = ApiExamples.EXISTS)))
+    @ApiProblems({"bad-object-id", "bad-parameter", "check-needed"})
     public ExistsBody exists(@PathVariable String repo, @RequestBody ExistsRequest body,
                              @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         Names.repository(repo);
@@ -182,9 +235,16 @@ public class ObjectController {
     }
 
     @GetMapping("/index")
-    @Operation(summary = "Download every id with its size", description = "Records of 32-byte id and 4-byte little-endian size, "
-            + "for clients that deduplicate against the whole repository. The ETag names the committed state; "
-            + "If-None-Match with it answers 304 while nothing was committed.")
+    @Operation(operationId = "downloadIndex", summary = "Download every id with its size", description = "Records of 32-byte id "
+            + "and 4-byte little-endian size (36 bytes each, committed objects only), for clients that deduplicate against the "
+            + "whole repository. The ETag names the committed state; If-None-Match with it answers 304 while nothing was committed.")
+    @ApiResponse(responseCode = "200", description = "The records", headers = {
+            @Header(name = "ETag", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.ETAG),
+            @Header(name = "Content-Length", description = "36 bytes per object", schema = @Schema(type = "integer", format = "int64"))},
+            content = @Content(mediaType = ApiExamples.OCTETS, schema = @Schema(type = "string", format = "binary")))
+    @ApiResponse(responseCode = "304", description = "Nothing was committed since the download If-None-Match names",
+            headers = @Header(name = "ETag", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.ETAG))
+    @ApiProblems({"check-needed"})
     public void index(@PathVariable String repo, @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch,
                       HttpServletResponse response) throws IOException {
         Names.repository(repo);

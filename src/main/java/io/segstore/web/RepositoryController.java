@@ -5,6 +5,11 @@ import io.segstore.service.MaintenanceService;
 import io.segstore.service.ManagedRepository;
 import io.segstore.service.RepositoryService;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.util.ArrayList;
@@ -54,7 +59,10 @@ public class RepositoryController {
     }
 
     @GetMapping
-    @Operation(summary = "List repositories")
+    @Operation(operationId = "listRepositories", summary = "List repositories", description = "Every repository in the "
+            + "data directory, sorted by name; one that could not be opened is listed with its name and the reason in checkNeeded.")
+    @ApiResponse(responseCode = "200", description = "The repositories", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = RepositoryList.class), examples = @ExampleObject(name = "one", value = ApiExamples.REPOSITORY_LIST)))
     public RepositoryList list() {
         List<RepositoryBody> out = new ArrayList<>();
         for (String name : repositories.names()) {
@@ -69,7 +77,16 @@ public class RepositoryController {
     }
 
     @PutMapping("/{repo}")
-    @Operation(summary = "Create a repository", description = "201 with the new repository; 409 if the name is taken.")
+    @Operation(operationId = "createRepository", summary = "Create a repository",
+            description = "201 with the new repository; 409 if the name is taken. The body is optional.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
+            examples = {@ExampleObject(name = "defaults", summary = "Borg's defaults", value = "{}"),
+                        @ExampleObject(name = "every field", value = ApiExamples.CREATE)}))
+    @ApiResponse(responseCode = "201", description = "Created",
+            headers = @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
+            content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = RepositoryBody.class),
+                    examples = @ExampleObject(name = "created", value = ApiExamples.NEW_REPOSITORY)))
+    @ApiProblems(value = {"bad-parameter", "repository-exists", "storage-error"}, except = {"repository-not-found", "repository-unavailable"})
     public ResponseEntity<RepositoryBody> create(@PathVariable String repo,
                                                  @RequestBody(required = false) RepositoryService.CreateRequest body) {
         ManagedRepository m = repositories.create(repo, body);
@@ -77,19 +94,32 @@ public class RepositoryController {
     }
 
     @GetMapping("/{repo}")
-    @Operation(summary = "Describe a repository")
+    @Operation(operationId = "getRepository", summary = "Describe a repository", description = "Borg's repository id, the last "
+            + "committed transaction (null before the first commit), object and segment counts, sparse bytes, quota use and "
+            + "limit, settings, the last check.")
+    @ApiResponse(responseCode = "200", description = "The repository", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = RepositoryBody.class), examples = @ExampleObject(name = "repository", value = ApiExamples.REPOSITORY)))
     public RepositoryBody get(@PathVariable String repo) {
         return RepositoryBody.of(repositories.get(repo));
     }
 
     @PatchMapping("/{repo}")
-    @Operation(summary = "Change appendOnly, storageQuota, additionalFreeSpace or verify")
+    @Operation(operationId = "updateRepository", summary = "Change appendOnly, storageQuota, additionalFreeSpace or verify",
+            description = "Absent fields stay as they are. Answers the repository as it is now.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
+            examples = @ExampleObject(name = "quota and verification", value = ApiExamples.PATCH)))
+    @ApiResponse(responseCode = "200", description = "Changed", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = RepositoryBody.class), examples = @ExampleObject(name = "repository", value = ApiExamples.REPOSITORY)))
+    @ApiProblems({"bad-parameter", "storage-error"})
     public RepositoryBody update(@PathVariable String repo, @RequestBody RepositoryPatch body) {
         return RepositoryBody.of(repositories.update(repo, body.appendOnly(), body.storageQuota(), body.additionalFreeSpace(), body.verify()));
     }
 
     @DeleteMapping("/{repo}")
-    @Operation(summary = "Destroy a repository and all its data", description = "403 for an append-only repository.")
+    @Operation(operationId = "destroyRepository", summary = "Destroy a repository and all its data",
+            description = "Rolls back any open transaction first. 403 for an append-only repository.")
+    @ApiResponse(responseCode = "204", description = "Destroyed")
+    @ApiProblems({"append-only", "storage-error"})
     public ResponseEntity<Void> destroy(@PathVariable String repo) {
         repositories.destroy(repo);
         return ResponseEntity.noContent().build();

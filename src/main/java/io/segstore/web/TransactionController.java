@@ -5,6 +5,11 @@ import io.segstore.service.Names;
 import io.segstore.service.RepositoryService;
 import io.segstore.service.WriterLease;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.time.Instant;
@@ -59,8 +64,17 @@ public class TransactionController {
     }
 
     @PostMapping
-    @Operation(summary = "Begin a transaction", description = "Takes the repository's writer lease: 201, or 423 with Retry-After while "
-            + "another transaction holds it (after waiting up to " + SegstoreHeaders.LOCK_WAIT + " seconds).")
+    @Operation(operationId = "beginTransaction", summary = "Begin a transaction", description = "Takes the repository's writer "
+            + "lease: 201, or 423 with Retry-After while another transaction holds it (after waiting up to "
+            + SegstoreHeaders.LOCK_WAIT + " seconds). The body is optional; leaseSeconds is 1 to segstore.lease.max-length "
+            + "(default 3600), absent: segstore.lease.default-length (default 60).")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
+            examples = @ExampleObject(name = "two minutes", value = ApiExamples.BEGIN)))
+    @ApiResponse(responseCode = "201", description = "Begun; name it in " + SegstoreHeaders.TRANSACTION + " from now on",
+            headers = @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
+            content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = TransactionBody.class),
+                    examples = @ExampleObject(name = "begun", value = ApiExamples.NEW_TRANSACTION)))
+    @ApiProblems({"bad-parameter", "check-needed"})
     public ResponseEntity<TransactionBody> begin(@PathVariable String repo, @RequestBody(required = false) BeginRequest body,
                                                  @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
                                                  @RequestParam(name = "lockWait", required = false) String lockWaitQuery) {
@@ -72,7 +86,10 @@ public class TransactionController {
     }
 
     @GetMapping("/{txn}")
-    @Operation(summary = "A transaction's state and lease")
+    @Operation(operationId = "getTransaction", summary = "A transaction's state and lease", description = "Also keeps the lease "
+            + "alive, as any request naming the transaction does.")
+    @ApiResponse(responseCode = "200", description = "The transaction", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = TransactionBody.class), examples = @ExampleObject(name = "open", value = ApiExamples.TRANSACTION)))
     public TransactionBody get(@PathVariable String repo, @PathVariable String txn) {
         ManagedRepository m = repositories.get(Names.repository(repo));
         WriterLease lease = m.enter(txn);
@@ -84,8 +101,18 @@ public class TransactionController {
     }
 
     @PostMapping("/{txn}/commit")
-    @Operation(summary = "Commit durably", description = "Returns the new transaction id. A transaction doomed by an earlier error "
-            + "(quota) is rolled back and answers 409.")
+    @Operation(operationId = "commitTransaction", summary = "Commit durably", description = "Returns the new transaction id; the "
+            + "data is durable when the answer arrives. A transaction doomed by an earlier error (quota) is rolled back and answers "
+            + "409. With `{\"keep\": true}` the lease goes on in a new transaction, returned as next (same id), so that nobody "
+            + "else takes the writer in between.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
+            examples = {@ExampleObject(name = "commit", summary = "Commit and end", value = "{}"),
+                        @ExampleObject(name = "keep", summary = "Commit and keep the writer", value = ApiExamples.COMMIT_KEEP)}))
+    @ApiResponse(responseCode = "200", description = "Committed", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = CommitBody.class), examples = {
+                    @ExampleObject(name = "commit", value = ApiExamples.COMMITTED),
+                    @ExampleObject(name = "keep", value = ApiExamples.COMMITTED_KEEP)}))
+    @ApiProblems({"transaction-doomed", "check-needed", "integrity-error", "storage-error", "insufficient-storage"})
     public CommitBody commit(@PathVariable String repo, @PathVariable String txn, @RequestBody(required = false) CommitRequest body) {
         ManagedRepository m = repositories.get(Names.repository(repo));
         WriterLease lease = m.enter(txn);
@@ -99,7 +126,10 @@ public class TransactionController {
     }
 
     @PostMapping("/{txn}/rollback")
-    @Operation(summary = "Discard everything the transaction wrote")
+    @Operation(operationId = "rollbackTransaction", summary = "Discard everything the transaction wrote",
+            description = "Ends the transaction and frees the writer.")
+    @ApiResponse(responseCode = "204", description = "Rolled back")
+    @ApiProblems({"storage-error"})
     public ResponseEntity<Void> rollback(@PathVariable String repo, @PathVariable String txn) {
         ManagedRepository m = repositories.get(Names.repository(repo));
         WriterLease lease = m.enter(txn);
@@ -112,7 +142,10 @@ public class TransactionController {
     }
 
     @PostMapping("/{txn}/renew")
-    @Operation(summary = "Keep a lease alive without writing")
+    @Operation(operationId = "renewTransaction", summary = "Keep a lease alive without writing",
+            description = "Restarts the lease's clock; answers the transaction as GET does.")
+    @ApiResponse(responseCode = "200", description = "Renewed", content = @Content(mediaType = ApiExamples.JSON,
+            schema = @Schema(implementation = TransactionBody.class), examples = @ExampleObject(name = "open", value = ApiExamples.TRANSACTION)))
     public TransactionBody renew(@PathVariable String repo, @PathVariable String txn) {
         return get(repo, txn);
     }
