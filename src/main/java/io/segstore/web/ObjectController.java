@@ -130,7 +130,7 @@ public class ObjectController {
     @ApiResponse(responseCode = "204", description = "Replaced an object of the same id",
             headers = @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED))
     @ApiProblems({"upload-incomplete", "transaction-doomed", "length-required", "object-too-large", "verification-failed",
-            "too-many-requests", "integrity-error", "storage-error", "check-needed", "quota-exceeded", "insufficient-storage"})
+            "repository-unavailable", "integrity-error", "storage-error", "check-needed", "quota-exceeded", "insufficient-storage"})
     public ResponseEntity<Void> put(@PathVariable String repo, @PathVariable String id,
                                     @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                                     @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
@@ -160,7 +160,7 @@ public class ObjectController {
             + COMMITTED + " names the commit. In an append-only repository the delete is logged, as in Borg.")
     @ApiResponse(responseCode = "204", description = "Deleted",
             headers = @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED))
-    @ApiProblems({"object-not-found", "transaction-doomed", "too-many-requests", "integrity-error", "storage-error",
+    @ApiProblems({"object-not-found", "transaction-doomed", "repository-unavailable", "integrity-error", "storage-error",
             "check-needed", "insufficient-storage"})
     public ResponseEntity<Void> delete(@PathVariable String repo, @PathVariable String id,
                                        @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,

@@ -122,8 +122,8 @@ final class OpenApiProblems {
         doc(Problems.TOO_MANY_JOBS, "The repository already has `segstore.jobs.max-per-repository` maintenance jobs queued or "
                         + "running.", "/repos/demo/checks",
                 "Repository demo already has 4 maintenance jobs queued or running; wait for one to finish.", Map.of(), "10");
-        doc(Problems.TOO_MANY_REQUESTS, "An autocommit write was interrupted while it waited for its group commit (the service "
-                + "is stopping); its outcome is unknown.", OBJ + ID1, "interrupted while waiting for the commit");
+        doc(Problems.TOO_MANY_REQUESTS, "Reserved for per-client request limits; no operation answers with it today.",
+                OBJ + ID1, "Too many requests.");
         doc(Problems.INTEGRITY_ERROR, "Stored data failed its CRC check, or a segment it needs is missing: run a check, "
                         + "with repair if it finds errors.", OBJ + ID1,
                 "Segment entry checksum mismatch [segment 12, offset 8]");
