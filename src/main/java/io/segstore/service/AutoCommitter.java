@@ -29,11 +29,13 @@ final class AutoCommitter {
         final ObjectId id;
         final StagedBody body; // null for a delete
         final long deadlineNanos;
+        final boolean refuseOverwrite;
         final CompletableFuture<Result> done = new CompletableFuture<>();
 
-        Op(ObjectId id, StagedBody body, Duration lockWait) {
+        Op(ObjectId id, StagedBody body, Duration lockWait, boolean refuseOverwrite) {
             this.id = id;
             this.body = body;
+            this.refuseOverwrite = refuseOverwrite;
             this.deadlineNanos = System.nanoTime() + lockWait.toNanos();
         }
     }
@@ -127,6 +129,10 @@ final class AutoCommitter {
                             continue;
                         }
                         boolean existed = txn.contains(op.id);
+                        if (existed && op.refuseOverwrite) {
+                            op.done.completeExceptionally(ObjectService.overwriteRefused(op.id));
+                            continue;
+                        }
                         txn.put(op.id, op.body);
                         replaced.add(existed);
                     } else {

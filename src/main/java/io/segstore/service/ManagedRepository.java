@@ -65,7 +65,7 @@ public final class ManagedRepository {
     // ---- leases -----------------------------------------------------------------------------
 
     /** Begins a transaction holding the writer, waiting up to {@code wait} for the current holder. */
-    public WriterLease begin(Duration leaseLength, Duration wait) {
+    public WriterLease begin(Duration leaseLength, Duration wait, String owner) {
         Transaction txn;
         try {
             txn = repository.begin(wait);
@@ -73,9 +73,15 @@ public final class ManagedRepository {
             throw new ServiceException(ServiceException.Kind.LOCKED, "Another transaction holds the writer of repository " + name + ".",
                     retryAfterSeconds(), e);
         }
-        WriterLease lease = new WriterLease(newId(), txn, leaseLength);
+        WriterLease lease = new WriterLease(newId(), txn, leaseLength, owner);
         leases.put(lease.id(), lease);
         return lease;
+    }
+
+    /** Who began the open lease with this id, or null when there is no such open lease. */
+    public String owner(String id) {
+        WriterLease lease = leases.get(id);
+        return lease == null ? null : lease.owner();
     }
 
     /** The open lease with this id, entered for one request (call {@link #exit} after it). */
@@ -208,13 +214,16 @@ public final class ManagedRepository {
 
     // ---- autocommit -------------------------------------------------------------------------
 
-    /** Stores an object in a commit of its own (shared with concurrent ones); true if it replaced one. */
-    public AutoCommitter.Result autoPut(ObjectId id, StagedBody body, Duration lockWait) {
-        return autoCommitter.submit(new AutoCommitter.Op(id, body, lockWait));
+    /**
+     * Stores an object in a commit of its own (shared with concurrent ones); true if it replaced
+     * one. With {@code refuseOverwrite} an existing id is refused instead.
+     */
+    public AutoCommitter.Result autoPut(ObjectId id, StagedBody body, Duration lockWait, boolean refuseOverwrite) {
+        return autoCommitter.submit(new AutoCommitter.Op(id, body, lockWait, refuseOverwrite));
     }
 
     public AutoCommitter.Result autoDelete(ObjectId id, Duration lockWait) {
-        return autoCommitter.submit(new AutoCommitter.Op(id, null, lockWait));
+        return autoCommitter.submit(new AutoCommitter.Op(id, null, lockWait, false));
     }
 
     // ---- disk-order listings ------------------------------------------------------------------
@@ -230,7 +239,14 @@ public final class ManagedRepository {
     }
 
     /** Starts a disk-order listing session; returns its id. */
-    String startListing() {
+    synchronized String startListing() {
+        int max = properties.listing().maxSnapshots();
+        if (listings.size() >= max) {
+            // each pins a snapshot and holds back compaction: their number is bounded
+            throw new ServiceException(ServiceException.Kind.TOO_MANY_REQUESTS, "Repository " + name + " already has " + max
+                    + " disk-order listings in progress; finish one (or let it expire after "
+                    + properties.listing().snapshotIdleTimeout().toSeconds() + " s idle) and start again.", 5, null);
+        }
         String id = newId();
         listings.put(id, new ListingSession(repository.view()));
         return id;

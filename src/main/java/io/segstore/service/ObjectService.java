@@ -52,7 +52,12 @@ public class ObjectService {
     public record PutOutcome(boolean replaced, Long transactionId) {
     }
 
-    public PutOutcome put(String repo, String transaction, ObjectId id, StagedBody body, Duration lockWait) {
+    /**
+     * Stores an object. With {@code mayOverwrite} false (a client that may only add) an id that
+     * already exists is refused, Borg's manifest id excepted; the test and the write happen under
+     * the writer, so two such clients cannot both pass it.
+     */
+    public PutOutcome put(String repo, String transaction, ObjectId id, StagedBody body, Duration lockWait, boolean mayOverwrite) {
         ManagedRepository m = repositories.get(repo);
         if ("sha256".equals(m.verify()) && !id.isManifest()) {
             byte[] digest = body.sha256Digest();
@@ -62,14 +67,22 @@ public class ObjectService {
             }
         }
         if (transaction == null) {
-            AutoCommitter.Result r = m.autoPut(id, body, lockWait);
+            AutoCommitter.Result r = m.autoPut(id, body, lockWait, !mayOverwrite && !id.isManifest());
             return new PutOutcome(r.replaced(), r.transactionId());
         }
         return within(m, transaction, txn -> {
             boolean existed = txn.contains(id);
+            if (existed && !mayOverwrite && !id.isManifest()) {
+                throw overwriteRefused(id);
+            }
             txn.put(id, body);
             return new PutOutcome(existed, null);
         });
+    }
+
+    static ServiceException overwriteRefused(ObjectId id) {
+        return new ServiceException(ServiceException.Kind.FORBIDDEN, "Object " + id.hex() + " exists, and this token may only "
+                + "add new objects (role append): it may not overwrite one.");
     }
 
     /** Deletes; returns the transaction that committed it for an autocommit, null inside a transaction. */

@@ -2,6 +2,7 @@ package io.segstore.service;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -18,6 +19,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                          long an autocommit write waits while a maintenance step holds the writer
  * @param lock              Borg lock files
  * @param checkpoint        when the engine writes index checkpoints
+ * @param security          bearer tokens and their grants; none means loopback only, unauthenticated
+ * @param maxJsonBody       the largest JSON request body accepted
+ * @param listing           (see above) also bounds the disk-order listings open per repository
  */
 @ConfigurationProperties("segstore")
 public record SegstoreProperties(
@@ -29,7 +33,9 @@ public record SegstoreProperties(
         @DefaultValue Listing listing,
         @DefaultValue Jobs jobs,
         @DefaultValue Lock lock,
-        @DefaultValue Checkpoint checkpoint) {
+        @DefaultValue Checkpoint checkpoint,
+        @DefaultValue Security security,
+        @DefaultValue("1048576") long maxJsonBody) {
 
     /** Writer leases. */
     public record Lease(@DefaultValue("60s") Duration defaultLength, @DefaultValue("1h") Duration maxLength) {
@@ -37,7 +43,7 @@ public record SegstoreProperties(
 
     /** Listings. */
     public record Listing(@DefaultValue("1000") int defaultLimit, @DefaultValue("10000") int maxLimit,
-                          @DefaultValue("5m") Duration snapshotIdleTimeout) {
+                          @DefaultValue("5m") Duration snapshotIdleTimeout, @DefaultValue("64") int maxSnapshots) {
     }
 
     /** Maintenance jobs. */
@@ -52,5 +58,26 @@ public record SegstoreProperties(
     /** Checkpoints of the index (see the engine). */
     public record Checkpoint(@DefaultValue("1000") int commits, @DefaultValue("60s") Duration interval,
                              @DefaultValue("1073741824") long logBytes) {
+    }
+
+    /**
+     * Bearer tokens. Each is stored as the hex SHA-256 of the token, never the token itself.
+     *
+     * @param tokens     tokens given in configuration
+     * @param tokensFile a YAML or JSON file with more tokens (a mounted Kubernetes Secret), in the
+     *                   same shape: a list, or a map with a "tokens" list; re-read when it changes
+     */
+    public record Security(List<Token> tokens, Path tokensFile) {
+        public Security {
+            tokens = tokens == null ? List.of() : List.copyOf(tokens);
+        }
+    }
+
+    /** A token: its name (shown in audit lines), its SHA-256 and its grants. */
+    public record Token(String name, String sha256, List<Grant> grants) {
+    }
+
+    /** A role ("read", "append", "write", "admin", or "metrics") in the repositories a glob matches. */
+    public record Grant(String repos, String role) {
     }
 }

@@ -14,6 +14,7 @@ public class ServiceException extends RuntimeException {
         BAD_MARKER,
         LENGTH_REQUIRED,
         UPLOAD_INCOMPLETE,
+        FORBIDDEN,
         UNKNOWN_REPOSITORY,
         REPOSITORY_EXISTS,
         REPOSITORY_UNAVAILABLE,

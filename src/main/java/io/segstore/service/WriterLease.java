@@ -22,9 +22,11 @@ public final class WriterLease {
     private volatile long lastTouchNanos = System.nanoTime();
     private volatile State state = State.OPEN;
     private final long baseTransaction;
+    private final String owner;
 
-    WriterLease(String id, Transaction transaction, Duration length) {
+    WriterLease(String id, Transaction transaction, Duration length, String owner) {
         this.id = id;
+        this.owner = owner;
         this.transaction = transaction;
         this.length = length;
         this.baseTransaction = transaction.baseTransactionId();
@@ -32,6 +34,11 @@ public final class WriterLease {
 
     public String id() {
         return id;
+    }
+
+    /** The name of the token that began it (only it, or an administrator, may use it). */
+    public String owner() {
+        return owner;
     }
 
     public Duration length() {

@@ -1,5 +1,8 @@
 package io.segstore.web;
 
+import io.segstore.security.AccessPolicy;
+import io.segstore.security.Action;
+
 import io.segstore.service.Job;
 import io.segstore.service.MaintenanceService;
 import io.segstore.service.Names;
@@ -40,7 +43,10 @@ public class MaintenanceController {
     private final MaintenanceService maintenance;
     private final RepositoryService repositories;
 
-    public MaintenanceController(MaintenanceService maintenance, RepositoryService repositories) {
+    private final AccessPolicy access;
+
+    public MaintenanceController(MaintenanceService maintenance, RepositoryService repositories, AccessPolicy access) {
+        this.access = access;
         this.maintenance = maintenance;
         this.repositories = repositories;
     }
@@ -89,6 +95,7 @@ public class MaintenanceController {
             content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = JobBody.class),
                     examples = @ExampleObject(name = "queued", value = ApiExamples.COMPACTION_STARTED)))
     @ApiProblems({"bad-parameter", "too-many-jobs"})
+    @Requires(Action.COMPACT)
     public ResponseEntity<JobBody> compact(@PathVariable String repo, @RequestBody(required = false) CompactionRequest body) {
         Job job = maintenance.compact(Names.repository(repo), body == null ? null : body.threshold());
         return accepted(repo, job);
@@ -107,7 +114,11 @@ public class MaintenanceController {
             content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = JobBody.class),
                     examples = @ExampleObject(name = "queued", value = ApiExamples.JOB_STARTED)))
     @ApiProblems({"bad-parameter", "append-only", "too-many-jobs"})
+    @Requires(Action.CHECK)
     public ResponseEntity<JobBody> check(@PathVariable String repo, @RequestBody(required = false) CheckRequest body) {
+        if (body != null && Boolean.TRUE.equals(body.repair())) {
+            access.require(repo, Action.REPAIR);
+        }
         Job job = maintenance.check(Names.repository(repo), body == null ? null : body.repair(), body == null ? null : body.maxDurationSeconds());
         return accepted(repo, job);
     }
@@ -122,6 +133,7 @@ public class MaintenanceController {
                     @ExampleObject(name = "compaction done", value = ApiExamples.COMPACTION_DONE),
                     @ExampleObject(name = "failed", value = ApiExamples.JOB_FAILED)}))
     @ApiProblems({"job-not-found"})
+    @Requires(Action.READ)
     public JobBody job(@PathVariable String repo, @PathVariable String job) {
         return JobBody.of(maintenance.job(Names.repository(repo), job));
     }
@@ -137,6 +149,7 @@ public class MaintenanceController {
     @ApiResponse(responseCode = "200", description = "The log", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = HistoryBody.class), examples = @ExampleObject(name = "two commits", value = ApiExamples.HISTORY)))
     @ApiProblems({"storage-error"})
+    @Requires(Action.READ)
     public HistoryBody history(@PathVariable String repo) {
         List<TransactionsLogFile.Entry> log = maintenance.history(Names.repository(repo));
         return new HistoryBody(log.stream().map(e -> new HistoryEntry(e.transaction(), e.time())).toList());
@@ -147,6 +160,7 @@ public class MaintenanceController {
     @ApiResponse(responseCode = "200", description = "The key as Borg stored it (possibly empty)",
             content = @Content(mediaType = ApiExamples.OCTETS, schema = @Schema(type = "string", format = "binary"),
                     examples = @ExampleObject(name = "key", value = ApiExamples.KEY)))
+    @Requires(Action.READ)
     public byte[] key(@PathVariable String repo) {
         return maintenance.loadKey(Names.repository(repo));
     }
@@ -158,7 +172,11 @@ public class MaintenanceController {
             schema = @Schema(type = "string", format = "binary"), examples = @ExampleObject(name = "key", value = ApiExamples.KEY)))
     @ApiResponse(responseCode = "204", description = "Stored")
     @ApiProblems({"storage-error"})
+    @Requires(Action.STORE_KEY)
     public ResponseEntity<Void> saveKey(@PathVariable String repo, @RequestBody(required = false) byte[] key) {
+        if (maintenance.loadKey(Names.repository(repo)).length > 0) {
+            access.require(repo, Action.REPLACE_KEY); // an append client may store the first key, never replace it
+        }
         maintenance.saveKey(Names.repository(repo), key == null ? new byte[0] : key);
         return ResponseEntity.noContent().build();
     }
@@ -171,6 +189,7 @@ public class MaintenanceController {
                     @ExampleObject(name = "reserved", value = ApiExamples.NONCE),
                     @ExampleObject(name = "none yet", value = ApiExamples.NO_NONCE)}))
     @ApiProblems({"storage-error"})
+    @Requires(Action.READ)
     public NonceBody nonce(@PathVariable String repo) {
         OptionalLong n = maintenance.freeNonce(Names.repository(repo));
         return new NonceBody(n.isPresent() ? hex(n.getAsLong()) : null);
@@ -186,6 +205,7 @@ public class MaintenanceController {
     @ApiResponse(responseCode = "200", description = "Reserved up to next", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = NonceBody.class), examples = @ExampleObject(name = "reserved", value = ApiExamples.NONCE_RESERVED)))
     @ApiProblems({"bad-parameter", "nonce-conflict", "storage-error"})
+    @Requires(Action.RESERVE_NONCE)
     public NonceBody reserve(@PathVariable String repo, @RequestBody NonceRequest body,
                              @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         Names.repository(repo);
@@ -204,6 +224,7 @@ public class MaintenanceController {
             + "files removed and is opened again.")
     @ApiResponse(responseCode = "204", description = "Broken")
     @ApiProblems({"locked", "storage-error"})
+    @Requires(Action.BREAK_LOCK)
     public ResponseEntity<Void> breakLock(@PathVariable String repo) {
         repositories.breakLock(Names.repository(repo));
         return ResponseEntity.noContent().build();

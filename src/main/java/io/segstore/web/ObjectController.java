@@ -1,5 +1,8 @@
 package io.segstore.web;
 
+import io.segstore.security.AccessPolicy;
+import io.segstore.security.Action;
+
 import io.segstore.engine.ObjectEntry;
 import io.segstore.engine.ObjectId;
 import io.segstore.engine.ObjectNotFoundException;
@@ -56,7 +59,11 @@ public class ObjectController {
     private final SegstoreHeaders headers;
     private final SegstoreProperties properties;
 
-    public ObjectController(ObjectService objects, RepositoryService repositories, SegstoreHeaders headers, SegstoreProperties properties) {
+    private final AccessPolicy access;
+
+    public ObjectController(ObjectService objects, RepositoryService repositories, SegstoreHeaders headers, SegstoreProperties properties,
+                            AccessPolicy access) {
+        this.access = access;
         this.objects = objects;
         this.repositories = repositories;
         this.headers = headers;
@@ -87,6 +94,7 @@ public class ObjectController {
             content = @Content(mediaType = ApiExamples.OCTETS, schema = @Schema(type = "string", format = "binary"),
                     examples = @ExampleObject(name = "bytes", value = ApiExamples.OBJECT_BYTES)))
     @ApiProblems({"object-not-found", "check-needed", "integrity-error", "storage-error"})
+    @Requires(Action.READ)
     public void get(@PathVariable String repo, @PathVariable String id,
                     @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                     HttpServletResponse response) throws IOException {
@@ -104,6 +112,7 @@ public class ObjectController {
     @ApiResponse(responseCode = "200", description = "The object exists",
             headers = @Header(name = "Content-Length", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.CONTENT_LENGTH))
     @ApiProblems({"object-not-found", "check-needed", "integrity-error", "storage-error"})
+    @Requires(Action.READ)
     public ResponseEntity<Void> head(@PathVariable String repo, @PathVariable String id,
                                      @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         ObjectId oid = parse(repo, id);
@@ -131,6 +140,7 @@ public class ObjectController {
             headers = @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED))
     @ApiProblems({"upload-incomplete", "transaction-doomed", "length-required", "object-too-large", "verification-failed",
             "repository-unavailable", "integrity-error", "storage-error", "check-needed", "quota-exceeded", "insufficient-storage"})
+    @Requires(Action.PUT_OBJECT)
     public ResponseEntity<Void> put(@PathVariable String repo, @PathVariable String id,
                                     @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                                     @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
@@ -144,7 +154,8 @@ public class ObjectController {
         }
         repositories.get(repo);
         try (StagedBody body = StagedBody.receive(request.getInputStream(), length, properties.inMemoryBodyLimit(), repositories.stagingDir())) {
-            ObjectService.PutOutcome outcome = objects.put(repo, txn, oid, body, headers.lockWait(lockWaitHeader, lockWaitQuery));
+            ObjectService.PutOutcome outcome = objects.put(repo, txn, oid, body, headers.lockWait(lockWaitHeader, lockWaitQuery),
+                    access.allows(repo, Action.OVERWRITE_OBJECT));
             ResponseEntity.BodyBuilder b = outcome.replaced() ? ResponseEntity.status(HttpStatus.NO_CONTENT)
                     : ResponseEntity.created(URI.create("/repos/" + repo + "/objects/" + oid.hex()));
             if (outcome.transactionId() != null) {
@@ -162,6 +173,7 @@ public class ObjectController {
             headers = @Header(name = COMMITTED, ref = OpenApiConfiguration.HEADER_REF + COMMITTED))
     @ApiProblems({"object-not-found", "transaction-doomed", "repository-unavailable", "integrity-error", "storage-error",
             "check-needed", "insufficient-storage"})
+    @Requires(Action.DELETE_OBJECT)
     public ResponseEntity<Void> delete(@PathVariable String repo, @PathVariable String id,
                                        @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn,
                                        @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
@@ -184,7 +196,8 @@ public class ObjectController {
             schema = @Schema(implementation = ListingBody.class), examples = {
                     @ExampleObject(name = "more to come", value = ApiExamples.LISTING),
                     @ExampleObject(name = "last page", value = ApiExamples.LISTING_LAST)}))
-    @ApiProblems({"bad-parameter", "bad-marker", "bad-request", "listing-expired", "check-needed", "integrity-error", "storage-error"})
+    @ApiProblems({"bad-parameter", "bad-marker", "bad-request", "listing-expired", "too-many-requests", "check-needed", "integrity-error", "storage-error"})
+    @Requires(Action.READ)
     public ListingBody list(@PathVariable String repo,
                             @Parameter(description = "Page size, 1 to segstore.listing.max-limit (default 10000); absent: "
                                     + "segstore.listing.default-limit (default 1000)", example = "1000")
@@ -214,6 +227,7 @@ public class ObjectController {
     @ApiResponse(responseCode = "200", description = "The ids that exist", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = ExistsBody.class), examples = @ExampleObject(name = "one present", value = ApiExamples.EXISTS)))
     @ApiProblems({"bad-object-id", "bad-parameter", "check-needed"})
+    @Requires(Action.READ)
     public ExistsBody exists(@PathVariable String repo, @RequestBody ExistsRequest body,
                              @RequestHeader(name = SegstoreHeaders.TRANSACTION, required = false) String txn) {
         Names.repository(repo);
@@ -245,6 +259,7 @@ public class ObjectController {
     @ApiResponse(responseCode = "304", description = "Nothing was committed since the download If-None-Match names",
             headers = @Header(name = "ETag", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.ETAG))
     @ApiProblems({"check-needed"})
+    @Requires(Action.READ)
     public void index(@PathVariable String repo, @RequestHeader(name = HttpHeaders.IF_NONE_MATCH, required = false) String ifNoneMatch,
                       HttpServletResponse response) throws IOException {
         Names.repository(repo);

@@ -118,6 +118,12 @@ public class OpenApiConfiguration {
                     .schema(schema("integer").format("int64"))
                     .example(3));
             OpenApiSchemas.describe(c);
+            c.addSecuritySchemes("token", new io.swagger.v3.oas.models.security.SecurityScheme()
+                    .type(io.swagger.v3.oas.models.security.SecurityScheme.Type.HTTP)
+                    .scheme("bearer")
+                    .description("A token from segstore.security.tokens (configured there as its SHA-256). A service "
+                            + "without tokens listens on loopback only and needs none."));
+            openApi.setSecurity(List.of(new io.swagger.v3.oas.models.security.SecurityRequirement().addList("token")));
             openApi.setComponents(sorted(c));
         };
     }

@@ -69,6 +69,12 @@ final class OpenApiProblems {
         doc(Problems.UPLOAD_INCOMPLETE, "An object body ended before `Content-Length` bytes arrived (the client went away, or "
                         + "sent nothing for `segstore.upload-idle-timeout`); nothing was stored.", OBJ + ID1,
                 "The upload ended after 1024 of 4096 bytes; nothing was stored.");
+        doc(Problems.UNAUTHORIZED, "No credentials, or a token that is not configured (or malformed): send "
+                + "`Authorization: Bearer <token>`. `WWW-Authenticate` names the scheme.", "/repos/demo",
+                "A valid bearer token is required: Authorization: Bearer <token>.");
+        doc(Problems.FORBIDDEN, "The token's role in this repository does not allow the operation (or it has no grant on "
+                        + "the repository at all: a repository it cannot see answers the same whether it exists or not).",
+                OBJ + ID1, "Token \"backup-host\" (role append in demo) may not overwrite an existing object.");
         doc(Problems.APPEND_ONLY, "Destroy or repair of an append-only repository (deletes, overwrites and compaction are "
                         + "logged and answered normally, as in Borg).", "/repos/demo",
                 "Destroying the repository is not allowed: the repository is in append-only mode.");
@@ -122,8 +128,10 @@ final class OpenApiProblems {
         doc(Problems.TOO_MANY_JOBS, "The repository already has `segstore.jobs.max-per-repository` maintenance jobs queued or "
                         + "running.", "/repos/demo/checks",
                 "Repository demo already has 4 maintenance jobs queued or running; wait for one to finish.", Map.of(), "10");
-        doc(Problems.TOO_MANY_REQUESTS, "Reserved for per-client request limits; no operation answers with it today.",
-                OBJ + ID1, "Too many requests.");
+        doc(Problems.TOO_MANY_REQUESTS, "A disk-order listing was asked to start while `segstore.listing.max-snapshots` "
+                        + "of them are in progress in the repository (each pins a snapshot): finish one, or wait for one to expire.",
+                "/repos/demo/objects", "Repository demo already has 64 disk-order listings in progress; finish one (or let it "
+                        + "expire after 300 s idle) and start again.", Map.of(), "5");
         doc(Problems.INTEGRITY_ERROR, "Stored data failed its CRC check, or a segment it needs is missing: run a check, "
                         + "with repair if it finds errors.", OBJ + ID1,
                 "Segment entry checksum mismatch [segment 12, offset 8]");
@@ -303,6 +311,8 @@ final class OpenApiProblems {
         if (returnsConvertedBody(method)) {
             names.add(Problems.NOT_ACCEPTABLE.name());
         }
+        // with tokens configured every operation needs one, and a role that allows it
+        names.addAll(List.of(Problems.UNAUTHORIZED.name(), Problems.FORBIDDEN.name()));
         names.add(Problems.INTERNAL_ERROR.name());
         ApiProblems declared = method.getMethodAnnotation(ApiProblems.class);
         if (declared != null) {

@@ -53,6 +53,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             case BAD_MARKER -> Problems.BAD_MARKER;
             case LENGTH_REQUIRED -> Problems.LENGTH_REQUIRED;
             case UPLOAD_INCOMPLETE -> Problems.UPLOAD_INCOMPLETE;
+            case FORBIDDEN -> Problems.FORBIDDEN;
             case UNKNOWN_REPOSITORY -> Problems.REPOSITORY_NOT_FOUND;
             case REPOSITORY_EXISTS -> Problems.REPOSITORY_EXISTS;
             case REPOSITORY_UNAVAILABLE -> Problems.REPOSITORY_UNAVAILABLE;

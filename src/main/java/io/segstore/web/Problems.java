@@ -21,6 +21,8 @@ public final class Problems {
     public static final Type BAD_MARKER = new Type("bad-marker", 400, "Invalid listing marker");
     public static final Type BAD_REQUEST = new Type("bad-request", 400, "Malformed request");
     public static final Type UPLOAD_INCOMPLETE = new Type("upload-incomplete", 400, "Upload incomplete");
+    public static final Type UNAUTHORIZED = new Type("unauthorized", 401, "Authentication required");
+    public static final Type FORBIDDEN = new Type("forbidden", 403, "Forbidden");
     public static final Type APPEND_ONLY = new Type("append-only", 403, "Refused by append-only mode");
     public static final Type REPOSITORY_NOT_FOUND = new Type("repository-not-found", 404, "Repository not found");
     public static final Type OBJECT_NOT_FOUND = new Type("object-not-found", 404, "Object not found");
@@ -58,6 +60,8 @@ public final class Problems {
     /** The type for an error the framework raised with only a status. */
     static Type forFrameworkStatus(int status) {
         return switch (status) {
+            case 401 -> UNAUTHORIZED;
+            case 403 -> FORBIDDEN;
             case 404 -> NOT_FOUND;
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;

@@ -1,5 +1,8 @@
 package io.segstore.web;
 
+import io.segstore.security.AccessPolicy;
+import io.segstore.security.Action;
+
 import io.segstore.engine.RepositoryInfo;
 import io.segstore.service.MaintenanceService;
 import io.segstore.service.ManagedRepository;
@@ -31,9 +34,11 @@ import org.springframework.web.bind.annotation.RestController;
 public class RepositoryController {
 
     private final RepositoryService repositories;
+    private final AccessPolicy access;
 
-    public RepositoryController(RepositoryService repositories) {
+    public RepositoryController(RepositoryService repositories, AccessPolicy access) {
         this.repositories = repositories;
+        this.access = access;
     }
 
     /** A repository as the API shows it. */
@@ -60,12 +65,16 @@ public class RepositoryController {
 
     @GetMapping
     @Operation(operationId = "listRepositories", summary = "List repositories", description = "Every repository in the "
-            + "data directory, sorted by name; one that could not be opened is listed with its name and the reason in checkNeeded.")
+            + "data directory that the token has a grant on, sorted by name; one that could not be opened is listed with its name and the reason in checkNeeded.")
     @ApiResponse(responseCode = "200", description = "The repositories", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = RepositoryList.class), examples = @ExampleObject(name = "one", value = ApiExamples.REPOSITORY_LIST)))
+    @Requires(value = Action.READ, perRepository = false)
     public RepositoryList list() {
         List<RepositoryBody> out = new ArrayList<>();
         for (String name : repositories.names()) {
+            if (!access.maySee(name)) {
+                continue; // a token sees only the repositories it has a grant on
+            }
             try {
                 out.add(RepositoryBody.of(repositories.get(name)));
             } catch (RuntimeException e) {
@@ -87,6 +96,7 @@ public class RepositoryController {
             content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = RepositoryBody.class),
                     examples = @ExampleObject(name = "created", value = ApiExamples.NEW_REPOSITORY)))
     @ApiProblems(value = {"bad-parameter", "repository-exists", "storage-error"}, except = {"repository-not-found", "repository-unavailable"})
+    @Requires(Action.CREATE)
     public ResponseEntity<RepositoryBody> create(@PathVariable String repo,
                                                  @RequestBody(required = false) RepositoryService.CreateRequest body) {
         ManagedRepository m = repositories.create(repo, body);
@@ -99,6 +109,7 @@ public class RepositoryController {
             + "limit, settings, the last check.")
     @ApiResponse(responseCode = "200", description = "The repository", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = RepositoryBody.class), examples = @ExampleObject(name = "repository", value = ApiExamples.REPOSITORY)))
+    @Requires(Action.READ)
     public RepositoryBody get(@PathVariable String repo) {
         return RepositoryBody.of(repositories.get(repo));
     }
@@ -111,6 +122,7 @@ public class RepositoryController {
     @ApiResponse(responseCode = "200", description = "Changed", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = RepositoryBody.class), examples = @ExampleObject(name = "repository", value = ApiExamples.REPOSITORY)))
     @ApiProblems({"bad-parameter", "storage-error"})
+    @Requires(Action.CONFIGURE)
     public RepositoryBody update(@PathVariable String repo, @RequestBody RepositoryPatch body) {
         return RepositoryBody.of(repositories.update(repo, body.appendOnly(), body.storageQuota(), body.additionalFreeSpace(), body.verify()));
     }
@@ -120,6 +132,7 @@ public class RepositoryController {
             description = "Rolls back any open transaction first. 403 for an append-only repository.")
     @ApiResponse(responseCode = "204", description = "Destroyed")
     @ApiProblems({"append-only", "storage-error"})
+    @Requires(Action.DESTROY)
     public ResponseEntity<Void> destroy(@PathVariable String repo) {
         repositories.destroy(repo);
         return ResponseEntity.noContent().build();

@@ -1,5 +1,8 @@
 package io.segstore.web;
 
+import io.segstore.security.AccessPolicy;
+import io.segstore.security.Action;
+
 import io.segstore.service.ManagedRepository;
 import io.segstore.service.Names;
 import io.segstore.service.RepositoryService;
@@ -35,10 +38,12 @@ public class TransactionController {
 
     private final RepositoryService repositories;
     private final SegstoreHeaders headers;
+    private final AccessPolicy access;
 
-    public TransactionController(RepositoryService repositories, SegstoreHeaders headers) {
+    public TransactionController(RepositoryService repositories, SegstoreHeaders headers, AccessPolicy access) {
         this.repositories = repositories;
         this.headers = headers;
+        this.access = access;
     }
 
     /** Begin: the lease length wanted (absent: the default). */
@@ -75,13 +80,14 @@ public class TransactionController {
             content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = TransactionBody.class),
                     examples = @ExampleObject(name = "begun", value = ApiExamples.NEW_TRANSACTION)))
     @ApiProblems({"bad-parameter", "check-needed"})
+    @Requires(Action.TRANSACT)
     public ResponseEntity<TransactionBody> begin(@PathVariable String repo, @RequestBody(required = false) BeginRequest body,
                                                  @RequestHeader(name = SegstoreHeaders.LOCK_WAIT, required = false) String lockWaitHeader,
                                                  @RequestParam(name = "lockWait", required = false) String lockWaitQuery) {
         Names.repository(repo);
         ManagedRepository m = repositories.get(repo);
         WriterLease lease = m.begin(headers.leaseLength(body == null ? null : body.leaseSeconds()),
-                headers.lockWait(lockWaitHeader, lockWaitQuery));
+                headers.lockWait(lockWaitHeader, lockWaitQuery), access.caller().name());
         return ResponseEntity.created(URI.create("/repos/" + repo + "/transactions/" + lease.id())).body(TransactionBody.of(lease));
     }
 
@@ -90,6 +96,7 @@ public class TransactionController {
             + "alive, as any request naming the transaction does.")
     @ApiResponse(responseCode = "200", description = "The transaction", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = TransactionBody.class), examples = @ExampleObject(name = "open", value = ApiExamples.TRANSACTION)))
+    @Requires(Action.READ)
     public TransactionBody get(@PathVariable String repo, @PathVariable String txn) {
         ManagedRepository m = repositories.get(Names.repository(repo));
         WriterLease lease = m.enter(txn);
@@ -113,6 +120,7 @@ public class TransactionController {
                     @ExampleObject(name = "commit", value = ApiExamples.COMMITTED),
                     @ExampleObject(name = "keep", value = ApiExamples.COMMITTED_KEEP)}))
     @ApiProblems({"transaction-doomed", "check-needed", "integrity-error", "storage-error", "insufficient-storage"})
+    @Requires(Action.TRANSACT)
     public CommitBody commit(@PathVariable String repo, @PathVariable String txn, @RequestBody(required = false) CommitRequest body) {
         ManagedRepository m = repositories.get(Names.repository(repo));
         WriterLease lease = m.enter(txn);
@@ -130,6 +138,7 @@ public class TransactionController {
             description = "Ends the transaction and frees the writer.")
     @ApiResponse(responseCode = "204", description = "Rolled back")
     @ApiProblems({"storage-error"})
+    @Requires(Action.TRANSACT)
     public ResponseEntity<Void> rollback(@PathVariable String repo, @PathVariable String txn) {
         ManagedRepository m = repositories.get(Names.repository(repo));
         WriterLease lease = m.enter(txn);
@@ -146,6 +155,7 @@ public class TransactionController {
             description = "Restarts the lease's clock; answers the transaction as GET does.")
     @ApiResponse(responseCode = "200", description = "Renewed", content = @Content(mediaType = ApiExamples.JSON,
             schema = @Schema(implementation = TransactionBody.class), examples = @ExampleObject(name = "open", value = ApiExamples.TRANSACTION)))
+    @Requires(Action.TRANSACT)
     public TransactionBody renew(@PathVariable String repo, @PathVariable String txn) {
         return get(repo, txn);
     }

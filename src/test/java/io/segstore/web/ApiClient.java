@@ -19,9 +19,20 @@ final class ApiClient {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private final String base;
+    private final String authorization;
 
     ApiClient(int port) {
+        this(port, null);
+    }
+
+    /** A client that sends {@code Authorization: Bearer <token>} with every request that does not set its own. */
+    ApiClient(int port, String token) {
         this.base = "http://127.0.0.1:" + port;
+        this.authorization = token == null ? null : "Bearer " + token;
+    }
+
+    ApiClient as(String token) {
+        return new ApiClient(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), token);
     }
 
     /** A response with its body as bytes. */
@@ -51,6 +62,9 @@ final class ApiClient {
     Response send(String method, String path, byte[] body, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120));
         headers.forEach(b::header);
+        if (authorization != null && headers.keySet().stream().noneMatch(h -> h.equalsIgnoreCase("Authorization"))) {
+            b.header("Authorization", authorization);
+        }
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         try {
             HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -144,6 +144,27 @@ class ListingApiTest extends ServiceTestBase {
     }
 
     @Test
+    void diskOrderListingsInProgressAreBoundedPerRepository() {
+        String repo = stableRepository();
+        List<String> markers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // the test server allows 4 per repository
+            markers.add(api.get("/repos/" + repo + "/objects?order=disk&limit=10").json().get("next").asText());
+        }
+        ApiClient.Response refused = api.get("/repos/" + repo + "/objects?order=disk&limit=10");
+        assertEquals(429, refused.status());
+        assertEquals("too-many-requests", refused.problem());
+        assertTrue(refused.header("Retry-After") != null);
+        assertEquals(200, api.get("/repos/" + repo + "/objects?order=index&limit=10").status(), "index order pins nothing");
+        // finishing one makes room
+        String marker = markers.get(0);
+        while (marker != null) {
+            JsonNode page = api.get("/repos/" + repo + "/objects?order=disk&limit=1000&marker=" + marker).json();
+            marker = page.get("next").isNull() ? null : page.get("next").asText();
+        }
+        assertEquals(200, api.get("/repos/" + repo + "/objects?order=disk&limit=10").status());
+    }
+
+    @Test
     void badMarkersAndOrdersAreProblems() {
         String repo = stableRepository();
         ApiClient.Response badOrder = api.get("/repos/" + repo + "/objects?order=random");

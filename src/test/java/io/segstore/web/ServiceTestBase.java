@@ -34,6 +34,7 @@ abstract class ServiceTestBase {
         registry.add("segstore.max-lock-wait", () -> "20s");
         registry.add("segstore.listing.snapshot-idle-timeout", () -> "2s");
         registry.add("segstore.upload-idle-timeout", () -> "3s");
+        registry.add("segstore.listing.max-snapshots", () -> "4");
     }
 
     @LocalServerPort

@@ -1,0 +1,39 @@
+package io.segstore.security;
+
+/**
+ * What a request does to a repository, and the role it takes. Some need less in an append-only
+ * repository, where deletes and compaction only add to the log (Borg's {@code serve --append-only}).
+ */
+public enum Action {
+    READ(Role.READ, Role.READ),
+    PUT_OBJECT(Role.APPEND, Role.APPEND),
+    /** Overwriting an existing object (any id but Borg's manifest). */
+    OVERWRITE_OBJECT(Role.WRITE, Role.APPEND),
+    DELETE_OBJECT(Role.WRITE, Role.APPEND),
+    TRANSACT(Role.APPEND, Role.APPEND),
+    COMPACT(Role.WRITE, Role.APPEND),
+    CHECK(Role.WRITE, Role.WRITE),
+    /** Storing the repository key when there is none yet (borg init); replacing one needs WRITE. */
+    STORE_KEY(Role.APPEND, Role.APPEND),
+    REPLACE_KEY(Role.WRITE, Role.WRITE),
+    RESERVE_NONCE(Role.APPEND, Role.APPEND),
+    REPAIR(Role.ADMIN, Role.ADMIN),
+    CREATE(Role.ADMIN, Role.ADMIN),
+    CONFIGURE(Role.ADMIN, Role.ADMIN),
+    DESTROY(Role.ADMIN, Role.ADMIN),
+    BREAK_LOCK(Role.ADMIN, Role.ADMIN),
+    /** Using (writing to, committing, rolling back) a transaction another token began. */
+    USE_OTHERS_TRANSACTION(Role.ADMIN, Role.ADMIN);
+
+    private final Role role;
+    private final Role roleWhenAppendOnly;
+
+    Action(Role role, Role roleWhenAppendOnly) {
+        this.role = role;
+        this.roleWhenAppendOnly = roleWhenAppendOnly;
+    }
+
+    public Role role(boolean appendOnly) {
+        return appendOnly ? roleWhenAppendOnly : role;
+    }
+}
