@@ -19,7 +19,8 @@ public final class CommandLine {
 
     private static final Map<String, Command> COMMANDS = Map.of(
             "bench", new BenchCommand(),
-            "check", new CheckCommand());
+            "check", new CheckCommand(),
+            "health", new HealthCommand());
 
     private CommandLine() {
     }
