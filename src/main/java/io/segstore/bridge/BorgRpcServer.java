@@ -642,9 +642,12 @@ final class BorgRpcServer {
                     + p.getMessage());
         }
         if (p.status == 403) {
-            return BorgError.other("PermissionError", "Segstore refused this (403): " + p.getMessage()
-                    + (repoAppendOnly ? "" : " An append token can delete and compact only in an append-only repository (as "
-                    + "borg serve --append-only): ask the operator to make repository " + repo + " append-only, or use a write token."));
+            String detail = p.getMessage();
+            boolean removal = detail.contains("delete") || detail.contains("overwrite") || detail.contains("compact");
+            return BorgError.other("PermissionError", "Segstore refused this (403): " + detail
+                    + (removal && !repoAppendOnly && repo != null ? " A token with the append role may delete, prune and compact "
+                    + "only in an append-only repository, where nothing is really removed (as with borg serve --append-only): "
+                    + "ask the operator to make repository " + repo + " append-only, or use a token with the write role." : ""));
         }
         return BorgError.other("Exception", "Segstore answered " + p.status + " (" + p.type + "): " + p.getMessage());
     }

@@ -53,11 +53,33 @@ class BorgBridgeIT {
         }
     }
 
+    /** The operator's token (admin on every repository) and a backup client's (append on every repository). */
+    private static final String ADMIN_TOKEN = "bridge-test-admin-" + UUID.randomUUID();
+    private static final String APPEND_TOKEN = "bridge-test-append-" + UUID.randomUUID();
+
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
         registry.add("segstore.data-dir", DATA_DIR::toString);
         registry.add("segstore.listing.max-limit", () -> "100");
         registry.add("segstore.listing.default-limit", () -> "50");
+        String[][] tokens = {{"operator", ADMIN_TOKEN, "admin"}, {"backup-client", APPEND_TOKEN, "append"}};
+        for (int i = 0; i < tokens.length; i++) {
+            String[] t = tokens[i];
+            String p = "segstore.security.tokens[" + i + "].";
+            registry.add(p + "name", () -> t[0]);
+            registry.add(p + "sha256", () -> sha256(t[1]));
+            registry.add(p + "grants[0].repos", () -> "*");
+            registry.add(p + "grants[0].role", () -> t[2]);
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @LocalServerPort
@@ -70,7 +92,7 @@ class BorgBridgeIT {
     @BeforeAll
     void setUp() {
         BorgClient.requireInstalled();
-        borg = new BorgClient(WORK_DIR, WORK_DIR.resolve("borg-base"), url());
+        borg = new BorgClient(WORK_DIR, WORK_DIR.resolve("borg-base"), url()).withEnv("SEGSTORE_TOKEN", ADMIN_TOKEN);
         tree = TestTree.create(WORK_DIR.resolve("tree"), 1);
     }
 
@@ -198,29 +220,31 @@ class BorgBridgeIT {
     }
 
     @Test
-    void appendOnlyRepositoryKeepsEveryArchiveRestorableAfterDeletePruneAndCompact() throws IOException {
-        String repo = init("--append-only");
+    void appendTokenInAnAppendOnlyRepositoryLeavesEveryArchiveRestorableAfterDeletePruneAndCompact() throws IOException {
+        String repo = init("--append-only"); // the operator creates it (admin token)
         assertEquals(Boolean.TRUE, repository(repo).get("appendOnly"));
+        // the backup client has an append token: Borg's `borg serve --append-only` situation
+        BorgClient client = new BorgClient(borg, WORK_DIR.resolve("borg-base")).withEnv("SEGSTORE_TOKEN", APPEND_TOKEN);
         Path other = TestTree.create(WORK_DIR.resolve("tree-" + repo), 3);
-        borg.ok("create", location(repo) + "::a-first", "tree");
-        borg.ok("create", location(repo) + "::b-other-data", other.getFileName().toString());
-        borg.ok("create", location(repo) + "::c-first-again", "tree");
+        client.ok("create", location(repo) + "::a-first", "tree");
+        client.ok("create", location(repo) + "::b-other-data", other.getFileName().toString());
+        client.ok("create", location(repo) + "::c-first-again", "tree");
         Map<String, Object> before = repository(repo);
         long lastGoodTransaction = number(before, "transactionId");
 
         // what an intruder with the client's credentials can do: delete, prune, compact...
-        borg.ok("delete", location(repo) + "::b-other-data");
-        borg.ok("prune", "--keep-last", "1", location(repo));
-        borg.ok("compact", location(repo));
-        assertEquals("c-first-again", borg.ok("list", "--short", location(repo)).stdout().strip());
+        client.ok("delete", location(repo) + "::b-other-data");
+        client.ok("prune", "--keep-last", "1", location(repo));
+        client.ok("compact", location(repo));
+        assertEquals("c-first-again", client.ok("list", "--short", location(repo)).stdout().strip());
         Map<String, Object> after = repository(repo);
         assertTrue(number(after, "quotaUsed") >= number(before, "quotaUsed"), "an append-only repository freed space");
         assertTrue(number(after, "segments") >= number(before, "segments"), "an append-only repository lost segments");
         // ... but not destroy it, nor repair it away
-        BorgClient.Result destroy = borg.run("delete", location(repo));
+        BorgClient.Result destroy = client.run("delete", location(repo));
         assertEquals(2, destroy.exitCode(), destroy.toString());
         assertTrue(destroy.stderr().contains("is in append-only mode"), destroy.toString());
-        BorgClient.Result repair = borg.run("check", "--repair", location(repo));
+        BorgClient.Result repair = client.run("check", "--repair", location(repo));
         assertEquals(2, repair.exitCode(), repair.toString());
         assertTrue(repair.stderr().contains("is in append-only mode"), repair.toString());
 
@@ -235,6 +259,25 @@ class BorgBridgeIT {
         restoreMachine.runIn(out, "extract", location(restored) + "::b-other-data");
         TestTree.assertSameTree(other, out.resolve(other.getFileName().toString()));
         restoreMachine.ok("check", location(restored));
+    }
+
+    @Test
+    void appendTokenInARepositoryThatIsNotAppendOnlyCanBackUpButNotDelete() {
+        String repo = init();
+        BorgClient client = new BorgClient(borg, WORK_DIR.resolve("borg-base")).withEnv("SEGSTORE_TOKEN", APPEND_TOKEN);
+        client.ok("create", location(repo) + "::kept", "tree");
+        client.ok("create", location(repo) + "::kept-too", "tree");
+
+        BorgClient.Result delete = client.run("delete", location(repo) + "::kept");
+        assertEquals(2, delete.exitCode(), delete.toString());
+        assertTrue(delete.stderr().contains("may not delete objects"), delete.toString());
+        assertTrue(delete.stderr().contains("append-only repository"), "the bridge says what to do\n" + delete);
+        BorgClient.Result compact = client.run("compact", location(repo));
+        assertEquals(2, compact.exitCode(), compact.toString());
+        assertTrue(compact.stderr().contains("may not compact it"), compact.toString());
+
+        assertEquals(List.of("kept", "kept-too"), List.of(client.ok("list", "--short", location(repo)).stdout().strip().split("\n")));
+        borg.ok("check", location(repo)); // the operator's check: nothing half-deleted
     }
 
     @Test
@@ -394,7 +437,7 @@ class BorgBridgeIT {
     }
 
     private HttpResponse<String> send(String method, String path, String json) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url() + path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url() + path)).header("Authorization", "Bearer " + ADMIN_TOKEN)
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) {
             b.header("Content-Type", "application/json");
