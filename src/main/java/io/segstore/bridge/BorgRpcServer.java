@@ -33,7 +33,9 @@ import java.util.Map;
 final class BorgRpcServer {
 
     /** The borg serve version the bridge answers as (its RPC is that of every 1.2 release). */
+    static final String VERSION = "1.2.4";
     static final List<Object> SERVER_VERSION = List.of(1L, 2L, 4L, -1L);
+    private static final long END_DRAIN_MILLIS = 5000;
     private static final int LEGACY_PROTOCOL = 2;
     private static final long JOB_POLL_MAX_MILLIS = 500;
     private static final java.util.regex.Pattern QUOTA_DOOMED =
@@ -107,12 +109,15 @@ final class BorgRpcServer {
     }
 
     private static String version() {
-        return "1.2.4";
+        return VERSION;
     }
 
+    /** The client is gone: calls still running get a moment to finish, then the lease is given back regardless. */
     private void end() {
         try {
-            pipeline.drain();
+            if (!pipeline.drain(END_DRAIN_MILLIS)) {
+                log.debug("object calls still running after " + END_DRAIN_MILLIS + " ms; rolling back regardless");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -95,6 +95,21 @@ final class Pipeline implements AutoCloseable {
         }
     }
 
+    /** As {@link #drain()}, but gives up after {@code millis}; returns whether everything finished. */
+    boolean drain(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        synchronized (idle) {
+            while (inFlight.get() > 0) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    return false;
+                }
+                idle.wait(left);
+            }
+        }
+        return true;
+    }
+
     @Override
     public void close() {
         pool.shutdownNow();

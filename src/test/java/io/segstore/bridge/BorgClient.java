@@ -43,6 +43,7 @@ final class BorgClient {
         env.put("BORG_RSH", RSH.toString());
         env.put("SEGSTORE_URL", serviceUrl);
         env.put("SEGSTORE_JAR", jar().toString());
+        env.put("SEGSTORE_CACHE_DIR", workDir.resolve("bridge-cache").toString()); // the class data sharing archive
         env.put("BORG_PASSPHRASE", "correct horse battery staple");
         env.put("BORG_DISPLAY_PASSPHRASE", "no");
         env.put("BORG_RELOCATED_REPO_ACCESS_IS_OK", "yes");
