@@ -301,6 +301,27 @@ class BorgBridgeIT {
     }
 
     @Test
+    void borgBusyElsewhereLongerThanTheLeaseKeepsItsLease() throws Exception {
+        String repo = init();
+        BorgClient shortLease = new BorgClient(borg, WORK_DIR.resolve("borg-base")).withEnv("SEGSTORE_LEASE_SECONDS", "2");
+        BorgClient.Running create = shortLease.start("create", location(repo) + "::slow-source", "-");
+        OutputStream in = create.process().getOutputStream();
+        in.write(TestTree.bytes(new Random(5), 3_000_000));
+        in.flush();
+        // borg now waits for more input and sends nothing: three lease lengths pass, the bridge renews
+        long until = System.nanoTime() + 6_000_000_000L;
+        while (System.nanoTime() < until) {
+            assertTrue((Boolean) repository(repo).get("openTransaction"), "the lease of a live borg session expired");
+            Thread.sleep(100); // polling the service while time passes: the passage of time is what is tested
+        }
+        in.write(TestTree.bytes(new Random(6), 1_000_000));
+        in.close();
+        BorgClient.Result done = create.finish();
+        assertEquals(0, done.exitCode(), done.toString());
+        assertTrue(borg.ok("list", "--short", location(repo)).stdout().contains("slow-source"));
+    }
+
+    @Test
     void killedBridgeLeavesTheLeaseHeldUntilBreakLock() throws Exception {
         String repo = init();
         long initial = number(repository(repo), "transactionId");
