@@ -49,6 +49,13 @@ public class RepositoryMetrics implements RepositoryService.RepositoryListener, 
         }
         Gauge.builder("segstore.repositories.unavailable", repositories, r -> r.unavailable().size())
                 .description("Repositories that exist but could not be opened").register(registry);
+        Gauge.builder("segstore.data.dir.free", repositories, r -> {
+            try {
+                return java.nio.file.Files.getFileStore(r.dataDir()).getUsableSpace();
+            } catch (java.io.IOException e) {
+                return Double.NaN;
+            }
+        }).description("Free bytes on the data directory's file system").baseUnit("bytes").register(registry);
         repositories.addListener(this);
     }
 

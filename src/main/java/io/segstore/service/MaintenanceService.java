@@ -94,6 +94,10 @@ public class MaintenanceService {
             throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Only an append-only repository keeps its earlier "
                     + "transactions; " + repo + " is not one.");
         }
+        if (r.history().stream().noneMatch(e -> e.transaction() == transactionId)) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Transaction " + transactionId + " is not in the "
+                    + "transactions log of " + repo + " (GET /repos/" + repo + "/history lists them).");
+        }
         if (repositories.exists(into) || java.nio.file.Files.exists(repositories.dataDir().resolve(into), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + into + " already exists.");
         }
