@@ -74,7 +74,7 @@ public class MaintenanceService {
             result.put("finished", c.finished());
             result.put("entriesSalvaged", c.entriesSalvaged());
             result.put("durationMillis", c.millis());
-            r.setSetting(LAST_CHECK, Instant.now() + " mode=" + c.mode() + " errors=" + c.errors().size() + " ms=" + c.millis());
+            recordCheck(r, c);
             return result;
         });
     }
@@ -111,7 +111,7 @@ public class MaintenanceService {
             progress.progress("check", 1, 2);
             Repository copy = repositories.get(into).repository();
             CheckResult c = copy.check(CheckOptions.full(), io.segstore.engine.ProgressListener.NONE);
-            copy.setSetting(LAST_CHECK, Instant.now() + " mode=" + c.mode() + " errors=" + c.errors().size() + " ms=" + c.millis());
+            recordCheck(copy, c);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("into", into);
             result.put("transactionId", transactionId);
@@ -120,6 +120,11 @@ public class MaintenanceService {
             result.put("errors", c.errors());
             return result;
         });
+    }
+
+    /** Keeps a check's outcome in the repository's config (the API, health and metrics show it). */
+    private static void recordCheck(Repository r, CheckResult c) {
+        r.setSetting(LAST_CHECK, Instant.now() + " mode=" + c.mode() + " errors=" + c.errors().size() + " ms=" + c.millis());
     }
 
     public Job job(String repo, String id) {
@@ -132,18 +137,12 @@ public class MaintenanceService {
     }
 
     public static LastCheck lastCheck(Repository r) {
-        String v = r.setting(LAST_CHECK);
-        if (v == null) {
+        Map<String, String> kv = recorded(r.setting(LAST_CHECK));
+        if (kv == null) {
             return null;
         }
         try {
-            String[] parts = v.split(" ");
-            Map<String, String> kv = new LinkedHashMap<>();
-            for (int i = 1; i < parts.length; i++) {
-                String[] p = parts[i].split("=", 2);
-                kv.put(p[0], p[1]);
-            }
-            return new LastCheck(parts[0], kv.get("mode"), Integer.parseInt(kv.get("errors")), Long.parseLong(kv.get("ms")));
+            return new LastCheck(kv.get(""), kv.get("mode"), Integer.parseInt(kv.get("errors")), Long.parseLong(kv.get("ms")));
         } catch (RuntimeException e) {
             return null;
         }
