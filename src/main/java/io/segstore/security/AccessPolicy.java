@@ -91,6 +91,7 @@ public class AccessPolicy {
             case REPLACE_KEY -> "replace its key";
             case RESERVE_NONCE -> "reserve nonces";
             case REPAIR -> "repair it";
+            case RESTORE -> "restore an earlier transaction of it";
             case CREATE -> "create it";
             case CONFIGURE -> "change its settings";
             case DESTROY -> "destroy it";

@@ -18,6 +18,8 @@ public enum Action {
     REPLACE_KEY(Role.WRITE, Role.WRITE),
     RESERVE_NONCE(Role.APPEND, Role.APPEND),
     REPAIR(Role.ADMIN, Role.ADMIN),
+    /** Bringing back an earlier transaction of an append-only repository, as a new repository. */
+    RESTORE(Role.ADMIN, Role.ADMIN),
     CREATE(Role.ADMIN, Role.ADMIN),
     CONFIGURE(Role.ADMIN, Role.ADMIN),
     DESTROY(Role.ADMIN, Role.ADMIN),
