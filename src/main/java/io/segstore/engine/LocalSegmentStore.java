@@ -24,6 +24,13 @@ public final class LocalSegmentStore implements SegmentStore {
 
     private final Path data;
     private final int segmentsPerDir;
+    private volatile EngineObserver observer = EngineObserver.NONE;
+
+    @Override
+    public void observe(EngineObserver observer) {
+        this.observer = observer;
+    }
+
     /** Directories whose entries changed since the last syncDirectories. */
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
 
@@ -132,13 +139,17 @@ public final class LocalSegmentStore implements SegmentStore {
         for (Path dir : dirtyDirectories.toArray(new Path[0])) {
             if (!dir.equals(data)) {
                 if (Files.isDirectory(dir)) {
+                    long t = System.nanoTime();
                     AtomicFile.syncDirectory(dir);
+                    observer.synced(System.nanoTime() - t);
                 }
                 dirtyDirectories.remove(dir);
             }
         }
         if (dirtyDirectories.contains(data)) {
+            long t = System.nanoTime();
             AtomicFile.syncDirectory(data);
+            observer.synced(System.nanoTime() - t);
             dirtyDirectories.remove(data);
         }
     }
@@ -190,7 +201,9 @@ public final class LocalSegmentStore implements SegmentStore {
 
         @Override
         public void sync() throws IOException {
+            long t = System.nanoTime();
             ch.force(false);
+            observer.synced(System.nanoTime() - t);
         }
 
         @Override

@@ -823,6 +823,14 @@ public final class Repository implements AutoCloseable {
     private final ReentrantLock rewriting = new ReentrantLock();
     private final ReentrantLock checking = new ReentrantLock();
 
+    private volatile EngineObserver observer = EngineObserver.NONE;
+
+    /** Reports commit and fsync timings to {@code observer} from now on. */
+    public void observe(EngineObserver observer) {
+        this.observer = observer;
+        store().observe(observer);
+    }
+
     /** Callers of begin waiting for the writer right now (guarded by slotLock). */
     private int writersWaiting;
 
@@ -1103,8 +1111,10 @@ public final class Repository implements AutoCloseable {
             }
             long written = writer.bytesSinceCommit();
             long tid;
+            long started = System.nanoTime();
             try {
                 tid = writer.commit();
+                observer.committed(System.nanoTime() - started, written);
             } catch (IOException e) {
                 rollbackLocked(txn);
                 throw new RepositoryIOException("commit failed in " + path, e);
@@ -1455,6 +1465,40 @@ public final class Repository implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates a repository at {@code target} holding this one's state as of the committed
+     * transaction {@code transactionId} (see RepositoryCopy); this repository is not changed.
+     * The target must be absent (or an empty directory) and not inside a repository. Used to
+     * bring back an earlier state of an append-only repository.
+     */
+    public void copyAtTransaction(long transactionId, Path target) {
+        ensureUsable();
+        if (!(store() instanceof LocalSegmentStore local)) {
+            throw new UnsupportedOperationException("copies are made of repositories on local storage only");
+        }
+        if (!appendOnly) {
+            // compaction has moved and deleted what earlier transactions were made of
+            throw new IllegalArgumentException("only an append-only repository keeps its earlier transactions; " + path + " is not one");
+        }
+        Path t = target.toAbsolutePath().normalize();
+        checkCanCreate(t);
+        try (AutoCloseable pin = pin(transactionId)) {
+            Long current = transactionId();
+            if (transactionId < 0 || current == null || transactionId > current || !store().exists(transactionId)
+                    || Recovery.commitState(store(), transactionId) != Recovery.CommitState.COMMITTED) {
+                throw new IllegalArgumentException("transaction " + transactionId + " is not a commit of " + path
+                        + (current == null ? " (it has none)" : " (its commits are at most " + current + "; see its transactions log)"));
+            }
+            RepositoryCopy.atTransaction(this, local, transactionId, t);
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot copy " + path + " at transaction " + transactionId + " to " + t, e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // closing a pin does not fail
+        }
+    }
+
     /** Runs Borg's check: a full check, a partial one (max duration), or a repair. */
     public CheckResult check(CheckOptions check, ProgressListener progress) {
         if (closed) {
@@ -1618,6 +1662,24 @@ public final class Repository implements AutoCloseable {
         return new RepositoryInfo(HexFormat.of().formatHex(id), s.transactionId < 0 ? null : s.transactionId, objects, segments,
                 sparse, quotaUsed, storageQuota, appendOnly, additionalFreeSpace, maxSegmentSize, segmentsPerDir,
                 s.index.memoryBytes(), checkNeeded);
+    }
+
+    /** Bytes of all segment files (a directory walk: for operators, not for hot paths). */
+    public long segmentBytes() {
+        ensureNotClosed();
+        long total = 0;
+        try {
+            for (long s : store().list()) {
+                try {
+                    total += store().length(s);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // deleted by a compaction meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot list the segments of " + path, e);
+        }
+        return total;
     }
 
     public Path path() {

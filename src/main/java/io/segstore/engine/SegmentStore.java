@@ -12,6 +12,10 @@ import java.nio.ByteBuffer;
  */
 public interface SegmentStore extends Closeable {
 
+    /** Where to report fsync timings (none by default). */
+    default void observe(EngineObserver observer) {
+    }
+
     /** Numbers of the segment files present, ascending, including zero-length ones. */
     long[] list() throws IOException;
 

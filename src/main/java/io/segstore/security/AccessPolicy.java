@@ -93,6 +93,7 @@ public class AccessPolicy {
             case DELETE_LOCK_FILE -> "remove lock files";
             case DELETE_FILE -> "remove files other than locks";
             case REPAIR -> "repair it";
+            case RESTORE -> "restore an earlier transaction of it";
             case CREATE -> "create it";
             case CONFIGURE -> "change its settings";
             case DESTROY -> "destroy it";

@@ -22,6 +22,8 @@ public enum Action {
     /** restic: removing any other file (prune, forget); never for append, whatever the repository's flag. */
     DELETE_FILE(Role.WRITE, Role.WRITE),
     REPAIR(Role.ADMIN, Role.ADMIN),
+    /** Bringing back an earlier transaction of an append-only repository, as a new repository. */
+    RESTORE(Role.ADMIN, Role.ADMIN),
     CREATE(Role.ADMIN, Role.ADMIN),
     CONFIGURE(Role.ADMIN, Role.ADMIN),
     DESTROY(Role.ADMIN, Role.ADMIN),

@@ -81,6 +81,31 @@ public class JobService implements DisposableBean {
         jobs.values().removeIf(j -> j.done() && j.finished() != null && j.finished().isBefore(cutoff));
     }
 
+    /** The kinds of the repository's jobs that are queued or running ("check", "repair", "compaction"). */
+    public java.util.Set<String> activeKinds(String repository) {
+        java.util.Set<String> kinds = new java.util.HashSet<>();
+        for (Job j : jobs.values()) {
+            if (j.repository().equals(repository) && !j.done()) {
+                kinds.add(j.kind());
+            }
+        }
+        return kinds;
+    }
+
+    /** Jobs queued or running, by kind (for metrics). */
+    public Map<String, Long> running() {
+        Map<String, Long> byKind = new java.util.TreeMap<>();
+        for (String kind : java.util.List.of("check", "repair", "compaction", "restore")) {
+            byKind.put(kind, 0L);
+        }
+        for (Job j : jobs.values()) {
+            if (!j.done()) {
+                byKind.merge(j.kind(), 1L, Long::sum);
+            }
+        }
+        return byKind;
+    }
+
     /** Forgets the jobs of a destroyed repository. */
     void forget(String repository) {
         jobs.values().removeIf(j -> j.repository().equals(repository) && j.done());

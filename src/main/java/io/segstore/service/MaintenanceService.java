@@ -45,7 +45,7 @@ public class MaintenanceService {
             result.put("quotaFreed", c.quotaFreed());
             result.put("steps", c.steps());
             result.put("durationMillis", c.millis());
-            r.setSetting(LAST_COMPACTION, Instant.now() + " freed=" + c.bytesFreed());
+            r.setSetting(LAST_COMPACTION, Instant.now() + " freed=" + c.bytesFreed() + " ms=" + c.millis());
             return result;
         });
     }
@@ -74,9 +74,57 @@ public class MaintenanceService {
             result.put("finished", c.finished());
             result.put("entriesSalvaged", c.entriesSalvaged());
             result.put("durationMillis", c.millis());
-            r.setSetting(LAST_CHECK, Instant.now() + " mode=" + c.mode() + " errors=" + c.errors().size() + " ms=" + c.millis());
+            recordCheck(r, c);
             return result;
         });
+    }
+
+    /**
+     * Brings back transaction {@code transactionId} of an append-only repository as the new
+     * repository {@code into} (the original is untouched), then checks the copy. A job.
+     */
+    public Job restore(String repo, Long transactionId, String into) {
+        if (transactionId == null || into == null) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "The body is {\"transactionId\": <a transaction of the "
+                    + "repository's history>, \"into\": \"<name of the new repository>\"}.");
+        }
+        Names.repository(into);
+        Repository r = repositories.get(repo).repository();
+        if (!r.isAppendOnly()) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Only an append-only repository keeps its earlier "
+                    + "transactions; " + repo + " is not one.");
+        }
+        if (r.history().stream().noneMatch(e -> e.transaction() == transactionId)) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Transaction " + transactionId + " is not in the "
+                    + "transactions log of " + repo + " (GET /repos/" + repo + "/history lists them).");
+        }
+        if (repositories.exists(into) || java.nio.file.Files.exists(repositories.dataDir().resolve(into), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + into + " already exists.");
+        }
+        return jobs.submit(repo, "restore", progress -> {
+            progress.progress("copy", 0, 2);
+            try {
+                r.copyAtTransaction(transactionId, repositories.dataDir().resolve(into));
+            } catch (IllegalArgumentException e) {
+                throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, e.getMessage());
+            }
+            progress.progress("check", 1, 2);
+            Repository copy = repositories.get(into).repository();
+            CheckResult c = copy.check(CheckOptions.full(), io.segstore.engine.ProgressListener.NONE);
+            recordCheck(copy, c);
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("into", into);
+            result.put("transactionId", transactionId);
+            result.put("objects", copy.objectCount());
+            result.put("ok", c.ok());
+            result.put("errors", c.errors());
+            return result;
+        });
+    }
+
+    /** Keeps a check's outcome in the repository's config (the API, health and metrics show it). */
+    private static void recordCheck(Repository r, CheckResult c) {
+        r.setSetting(LAST_CHECK, Instant.now() + " mode=" + c.mode() + " errors=" + c.errors().size() + " ms=" + c.millis());
     }
 
     public Job job(String repo, String id) {
@@ -89,21 +137,73 @@ public class MaintenanceService {
     }
 
     public static LastCheck lastCheck(Repository r) {
-        String v = r.setting(LAST_CHECK);
-        if (v == null) {
+        Map<String, String> kv = recorded(r.setting(LAST_CHECK));
+        if (kv == null) {
             return null;
         }
         try {
-            String[] parts = v.split(" ");
-            Map<String, String> kv = new LinkedHashMap<>();
-            for (int i = 1; i < parts.length; i++) {
-                String[] p = parts[i].split("=", 2);
-                kv.put(p[0], p[1]);
-            }
-            return new LastCheck(parts[0], kv.get("mode"), Integer.parseInt(kv.get("errors")), Long.parseLong(kv.get("ms")));
+            return new LastCheck(kv.get(""), kv.get("mode"), Integer.parseInt(kv.get("errors")), Long.parseLong(kv.get("ms")));
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /** The last compaction as recorded: when, bytes freed, duration; null if none ran. */
+    public record LastCompaction(String time, long bytesFreed, long durationMillis) {
+    }
+
+    public static LastCompaction lastCompaction(Repository r) {
+        Map<String, String> kv = recorded(r.setting(LAST_COMPACTION));
+        if (kv == null) {
+            return null;
+        }
+        try {
+            return new LastCompaction(kv.get(""), Long.parseLong(kv.get("freed")), Long.parseLong(kv.getOrDefault("ms", "0")));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** A recorded result: the time first, then key=value pairs; the time is under "". */
+    private static Map<String, String> recorded(String v) {
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        String[] parts = v.trim().split(" ");
+        Map<String, String> kv = new LinkedHashMap<>();
+        kv.put("", parts[0]);
+        for (int i = 1; i < parts.length; i++) {
+            String[] p = parts[i].split("=", 2);
+            if (p.length == 2) {
+                kv.put(p[0], p[1]);
+            }
+        }
+        return kv;
+    }
+
+    /** When the last check (or compaction) finished, or null. */
+    static Instant lastRun(Repository r, String key) {
+        Map<String, String> kv = recorded(r.setting(key));
+        if (kv == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(kv.get(""));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    public MaintenanceSchedule schedule(String repo) {
+        return MaintenanceSchedule.of(repositories.get(repo).repository());
+    }
+
+    /** Changes the repository's scheduled maintenance (null fields stay as they are). */
+    public MaintenanceSchedule reschedule(String repo, Long checkInterval, Long checkMaxDuration, Long compactionInterval, Double threshold) {
+        Repository r = repositories.get(repo).repository();
+        MaintenanceSchedule next = MaintenanceSchedule.of(r).with(checkInterval, checkMaxDuration, compactionInterval, threshold);
+        next.saveTo(r);
+        return next;
     }
 
     public byte[] loadKey(String repo) {

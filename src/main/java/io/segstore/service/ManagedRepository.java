@@ -56,6 +56,11 @@ public final class ManagedRepository {
         return repository;
     }
 
+    /** Its scheduled maintenance (kept in its config). */
+    public MaintenanceSchedule schedule() {
+        return MaintenanceSchedule.of(repository);
+    }
+
     /** "none" or "sha256": whether a PUT's body must hash to its id. */
     public String verify() {
         String v = repository.setting(VERIFY);
@@ -210,6 +215,16 @@ public final class ManagedRepository {
 
     public int openLeases() {
         return leases.size();
+    }
+
+    /** The open leases (at most one holds the writer), for operators. */
+    public java.util.List<WriterLease> leases() {
+        return java.util.List.copyOf(leases.values());
+    }
+
+    /** Disk-order listings in progress (each pins a snapshot). */
+    public int openListings() {
+        return listings.size();
     }
 
     // ---- autocommit -------------------------------------------------------------------------

@@ -30,9 +30,12 @@ public class ObjectService {
     private final RepositoryService repositories;
     private final SegstoreProperties properties;
 
-    public ObjectService(RepositoryService repositories, SegstoreProperties properties) {
+    private final ObjectTraffic traffic;
+
+    public ObjectService(RepositoryService repositories, SegstoreProperties properties, ObjectTraffic traffic) {
         this.repositories = repositories;
         this.properties = properties;
+        this.traffic = traffic;
     }
 
     /** Runs {@code work} inside the named lease (which it keeps alive), or with null for none. */
@@ -66,8 +69,10 @@ public class ObjectService {
                         + java.util.HexFormat.of().formatHex(digest) + ", not the object id " + id.hex() + "; nothing was stored.");
             }
         }
+        long started = System.nanoTime();
         if (transaction == null) {
             AutoCommitter.Result r = m.autoPut(id, body, lockWait, !mayOverwrite && !id.isManifest());
+            traffic.wrote(repo, body.length(), System.nanoTime() - started);
             return new PutOutcome(r.replaced(), r.transactionId());
         }
         return within(m, transaction, txn -> {
@@ -76,6 +81,7 @@ public class ObjectService {
                 throw overwriteRefused(id);
             }
             txn.put(id, body);
+            traffic.wrote(repo, body.length(), System.nanoTime() - started);
             return new PutOutcome(existed, null);
         });
     }
@@ -100,7 +106,10 @@ public class ObjectService {
     /** Opens an object for streaming; the caller closes it. */
     public StoredObject open(String repo, String transaction, ObjectId id) {
         ManagedRepository m = repositories.get(repo);
-        return within(m, transaction, txn -> txn == null ? m.repository().open(id) : txn.open(id));
+        long started = System.nanoTime();
+        StoredObject o = within(m, transaction, txn -> txn == null ? m.repository().open(id) : txn.open(id));
+        traffic.read(repo, o.length(), System.nanoTime() - started);
+        return o;
     }
 
     /** The object's length, or -1 when absent. */

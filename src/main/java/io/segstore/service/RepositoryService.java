@@ -40,6 +40,18 @@ public class RepositoryService implements DisposableBean {
     /** Repositories that exist but could not be opened, with the reason. */
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper;
+    private final List<RepositoryListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Opens the repositories found at start-up in the background, so that probes answer meanwhile. */
+    private final Thread opener;
+    private volatile boolean startupComplete;
+    private volatile boolean closing;
+
+    /** Told when a repository is opened (or created) and when it is closed (or destroyed). */
+    public interface RepositoryListener {
+        void opened(ManagedRepository repository);
+
+        void closed(String name);
+    }
 
     public RepositoryService(SegstoreProperties properties, JobService jobs) throws IOException {
         this.properties = properties;
@@ -47,7 +59,9 @@ public class RepositoryService implements DisposableBean {
         this.dataDir = properties.dataDir().toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
         clearStaging();
-        openExisting();
+        this.opener = new Thread(this::openAtStartup, "segstore-opener");
+        opener.setDaemon(true);
+        opener.start();
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "segstore-sweeper");
             t.setDaemon(true);
@@ -64,6 +78,44 @@ public class RepositoryService implements DisposableBean {
                     Files.deleteIfExists(f);
                 }
             }
+        }
+    }
+
+    private void openAtStartup() {
+        long started = System.nanoTime();
+        try {
+            openExisting();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot list the data directory {0}: {1}", dataDir, e.toString());
+        } finally {
+            startupComplete = true;
+            LOG.log(System.Logger.Level.INFO, "{0} repositories open, {1} unavailable, in {2} ms", open.size(), unavailable.size(),
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    /** Whether the repositories present at start-up have all been opened (or found unavailable). */
+    public boolean startupComplete() {
+        return startupComplete;
+    }
+
+    public void addListener(RepositoryListener listener) {
+        listeners.add(listener);
+        open.values().forEach(listener::opened);
+    }
+
+    private void register(String name, ManagedRepository managed) {
+        open.put(name, managed);
+        unavailable.remove(name);
+        for (RepositoryListener l : listeners) {
+            l.opened(managed);
+        }
+    }
+
+    private void unregister(String name) {
+        open.remove(name);
+        for (RepositoryListener l : listeners) {
+            l.closed(name);
         }
     }
 
@@ -90,13 +142,16 @@ public class RepositoryService implements DisposableBean {
         if (open.containsKey(name) || unavailable.containsKey(name)) {
             return true;
         }
+        if (closing) {
+            return false;
+        }
         Path dir = dataDir.resolve(name);
         // a symbolic link could lead out of the data directory: only real directories are repositories
         if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !Repository.isRepository(dir)) {
             return false;
         }
         try {
-            open.put(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+            register(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
         } catch (RepositoryException e) {
             LOG.log(System.Logger.Level.ERROR, "repository {0} cannot be opened: {1}", name, e.getMessage());
             unavailable.put(name, e.getMessage());
@@ -118,12 +173,28 @@ public class RepositoryService implements DisposableBean {
         return dataDir.resolve(STAGING);
     }
 
+    /** The names of the repositories open now, sorted (no discovery). */
+    public List<String> openNames() {
+        return new ArrayList<>(new java.util.TreeSet<>(open.keySet()));
+    }
+
+    /** The repositories that could not be opened, with the reason. */
+    public Map<String, String> unavailable() {
+        return Map.copyOf(unavailable);
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
     /** The names of all repositories, sorted. */
     public List<String> names() {
-        try {
-            openExisting();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot list the data directory " + dataDir, e);
+        if (startupComplete) { // during start-up the opener does this
+            try {
+                openExisting();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot list the data directory " + dataDir, e);
+            }
         }
         TreeMap<String, Boolean> all = new TreeMap<>();
         open.keySet().forEach(n -> all.put(n, true));
@@ -137,6 +208,9 @@ public class RepositoryService implements DisposableBean {
         ManagedRepository r = open.get(name);
         if (r != null) {
             return r;
+        }
+        if (closing) {
+            throw new ServiceException(ServiceException.Kind.REPOSITORY_UNAVAILABLE, "The service is shutting down.", 30, null);
         }
         if (discover(name)) {
             r = open.get(name);
@@ -202,7 +276,7 @@ public class RepositoryService implements DisposableBean {
             repository.setSetting(ManagedRepository.VERIFY, verify);
         }
         ManagedRepository managed = new ManagedRepository(name, repository, properties);
-        open.put(name, managed);
+        register(name, managed);
         return managed;
     }
 
@@ -233,7 +307,7 @@ public class RepositoryService implements DisposableBean {
             throw new io.segstore.engine.AppendOnlyException("Destroying the repository");
         }
         m.rollbackAll();
-        open.remove(name);
+        unregister(name);
         try {
             m.repository().destroy();
         } finally {
@@ -258,8 +332,7 @@ public class RepositoryService implements DisposableBean {
         Path dir = dataDir.resolve(name);
         Repository.breakLock(dir);
         try {
-            open.put(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
-            unavailable.remove(name);
+            register(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
         } catch (RepositoryException e) {
             unavailable.put(name, e.getMessage());
             throw e;
@@ -295,17 +368,31 @@ public class RepositoryService implements DisposableBean {
         }
     }
 
-    /** Closes every repository: leases rolled back, final checkpoints written, locks released. */
+    /**
+     * Graceful shutdown, after the web server stopped taking requests and let those in flight
+     * finish: no repository is opened any more, open transactions are rolled back, and each
+     * repository is closed (its final checkpoint written, Borg's lock released).
+     */
     @Override
     public void destroy() {
+        closing = true;
         sweeper.shutdownNow();
-        for (ManagedRepository m : open.values()) {
-            try {
-                m.close();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", m.name(), e.toString());
+        opener.interrupt();
+        synchronized (this) { // an open in progress finishes first
+            for (ManagedRepository m : open.values()) {
+                try {
+                    int rolledBack = m.openLeases();
+                    m.close();
+                    LOG.log(System.Logger.Level.INFO, "closed repository {0}{1}", m.name(),
+                            rolledBack > 0 ? " (its open transaction was rolled back)" : "");
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "closing {0}: {1}", m.name(), e.toString());
+                }
+                for (RepositoryListener l : listeners) {
+                    l.closed(m.name());
+                }
             }
+            open.clear();
         }
-        open.clear();
     }
 }

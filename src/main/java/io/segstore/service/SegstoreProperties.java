@@ -21,6 +21,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param checkpoint        when the engine writes index checkpoints
  * @param security          bearer tokens and their grants; none means loopback only, unauthenticated
  * @param maxJsonBody       the largest JSON request body accepted
+ * @param health            when a repository's health turns DOWN
+ * @param metrics           bounds on the metrics' labels
+ * @param maintenance       how often scheduled maintenance looks for due work
  * @param listing           (see above) also bounds the disk-order listings open per repository
  */
 @ConfigurationProperties("segstore")
@@ -35,7 +38,10 @@ public record SegstoreProperties(
         @DefaultValue Lock lock,
         @DefaultValue Checkpoint checkpoint,
         @DefaultValue Security security,
-        @DefaultValue("1048576") long maxJsonBody) {
+        @DefaultValue("1048576") long maxJsonBody,
+        @DefaultValue Health health,
+        @DefaultValue Metrics metrics,
+        @DefaultValue Maintenance maintenance) {
 
     /** Writer leases. */
     public record Lease(@DefaultValue("60s") Duration defaultLength, @DefaultValue("1h") Duration maxLength) {
@@ -79,5 +85,21 @@ public record SegstoreProperties(
 
     /** A role ("read", "append", "write", "admin", or "metrics") in the repositories a glob matches. */
     public record Grant(String repos, String role) {
+    }
+
+    /**
+     * A repository's health is DOWN when the data directory's file system has less than
+     * {@code minFreeBytes} free, or its quota has less than {@code minQuotaHeadroom} (a share of
+     * the quota) left.
+     */
+    public record Health(@DefaultValue("1073741824") long minFreeBytes, @DefaultValue("0.05") double minQuotaHeadroom) {
+    }
+
+    /** Repositories beyond {@code maxRepositories} (by name) share the label value "_other". */
+    public record Metrics(@DefaultValue("100") int maxRepositories) {
+    }
+
+    /** Scheduled maintenance: how often due checks and compactions are looked for. */
+    public record Maintenance(@DefaultValue("1m") Duration tick) {
     }
 }

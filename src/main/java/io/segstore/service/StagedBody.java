@@ -18,7 +18,9 @@ import java.util.Set;
 /**
  * A request body received in full before it goes near a repository: small bodies in memory,
  * larger ones in a temporary file, so that no upload holds the writer while its bytes arrive
- * and a cut-off upload leaves nothing behind. The SHA-256 of the body is computed on the way.
+ * and a cut-off upload leaves nothing behind. The SHA-256 of the body is computed only when asked
+ * for (repositories with verify=sha256): over the bytes in memory, or by reading the staged file
+ * back from the page cache. Computing it for every upload cost about 1.4 ms of CPU per 2 MiB.
  */
 public final class StagedBody implements ObjectSource, AutoCloseable {
 
@@ -28,14 +30,13 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final long length;
-    private final byte[] sha256;
+    private byte[] sha256; // computed on first use
 
-    private StagedBody(byte[] memory, Path file, FileChannel channel, long length, byte[] sha256) {
+    private StagedBody(byte[] memory, Path file, FileChannel channel, long length) {
         this.memory = memory;
         this.file = file;
         this.channel = channel;
         this.length = length;
-        this.sha256 = sha256;
     }
 
     /**
@@ -47,8 +48,6 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
         if (declaredLength > SegmentFile.MAX_DATA_SIZE) {
             throw new ObjectTooLargeException(declaredLength);
         }
-        MessageDigest sha = sha256();
-        byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(1, declaredLength))];
         long received = 0;
         if (declaredLength <= memoryLimit) {
             byte[] data = new byte[(int) declaredLength];
@@ -66,8 +65,7 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
             if (received != declaredLength) {
                 throw incomplete(received, declaredLength, null);
             }
-            sha.update(data);
-            return new StagedBody(data, null, null, declaredLength, sha.digest());
+            return new StagedBody(data, null, null, declaredLength);
         }
         Path file = null;
         FileChannel ch = null;
@@ -75,24 +73,31 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
             Files.createDirectories(stagingDir);
             file = Files.createTempFile(stagingDir, "upload-", ".tmp", AtomicFile.fileAttributes(stagingDir.resolve("x")));
             ch = FileChannel.open(file, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+            // The servlet stream hands out what one socket read brought (8 KiB with Tomcat's
+            // defaults): fill the chunk before writing it, one write per 64 KiB, not per read.
+            byte[] chunk = new byte[(int) Math.min(CHUNK, declaredLength)];
             while (received < declaredLength) {
-                int n;
-                try {
-                    n = in.read(chunk, 0, (int) Math.min(chunk.length, declaredLength - received));
-                } catch (IOException e) {
-                    throw incomplete(received, declaredLength, e);
+                int want = (int) Math.min(chunk.length, declaredLength - received);
+                int filled = 0;
+                while (filled < want) {
+                    int n;
+                    try {
+                        n = in.read(chunk, filled, want - filled);
+                    } catch (IOException e) {
+                        throw incomplete(received + filled, declaredLength, e);
+                    }
+                    if (n < 0) {
+                        throw incomplete(received + filled, declaredLength, null);
+                    }
+                    filled += n;
                 }
-                if (n < 0) {
-                    throw incomplete(received, declaredLength, null);
-                }
-                sha.update(chunk, 0, n);
-                ByteBuffer b = ByteBuffer.wrap(chunk, 0, n);
+                ByteBuffer b = ByteBuffer.wrap(chunk, 0, filled);
                 while (b.hasRemaining()) {
-                    ch.write(b, received + (n - b.remaining()));
+                    ch.write(b, received + b.position());
                 }
-                received += n;
+                received += filled;
             }
-            return new StagedBody(null, file, ch, declaredLength, sha.digest());
+            return new StagedBody(null, file, ch, declaredLength);
         } catch (IOException e) {
             cleanup(file, ch);
             throw new io.segstore.engine.RepositoryIOException("cannot stage an upload", e);
@@ -104,9 +109,7 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
 
     /** A body of bytes already in memory (e.g. from a JSON request). */
     public static StagedBody of(byte[] data) {
-        MessageDigest sha = sha256();
-        sha.update(data);
-        return new StagedBody(data, null, null, data.length, sha.digest());
+        return new StagedBody(data, null, null, data.length);
     }
 
     private static ServiceException incomplete(long received, long declared, IOException cause) {
@@ -122,8 +125,31 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
         }
     }
 
-    /** The SHA-256 of the body. */
-    public byte[] sha256Digest() {
+    /** The SHA-256 of the body (computed on the first call). */
+    public synchronized byte[] sha256Digest() {
+        if (sha256 == null) {
+            MessageDigest sha = sha256();
+            if (memory != null) {
+                sha.update(memory, 0, (int) length);
+            } else {
+                ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, length)));
+                try {
+                    for (long position = 0; position < length; ) {
+                        chunk.clear();
+                        int n = read(chunk, position);
+                        if (n < 0) {
+                            throw new IOException("the staged upload is shorter than its " + length + " bytes");
+                        }
+                        chunk.flip();
+                        sha.update(chunk);
+                        position += n;
+                    }
+                } catch (IOException e) {
+                    throw new io.segstore.engine.RepositoryIOException("cannot read a staged upload", e);
+                }
+            }
+            sha256 = sha.digest();
+        }
         return sha256.clone();
     }
 

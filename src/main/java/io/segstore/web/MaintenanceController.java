@@ -142,6 +142,31 @@ public class MaintenanceController {
         return ResponseEntity.accepted().location(URI.create("/repos/" + repo + "/jobs/" + job.id())).body(JobBody.of(job));
     }
 
+    /** Which transaction to bring back, and the name of the new repository that will hold it. */
+    public record RestoreRequest(Long transactionId, String into) {
+    }
+
+    @PostMapping("/restore")
+    @Operation(operationId = "startRestore", summary = "Bring back an earlier transaction of an append-only repository",
+            description = "A job that creates the repository `into` holding the state as of `transactionId` (a transaction "
+                    + "of the history), then checks it; the original is not changed. `into` gets the same repository id and "
+                    + "key (Borg clients see the same repository) and the current nonce. Needs admin on both names.")
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
+            examples = @ExampleObject(name = "restore", value = "{\"transactionId\": 3, \"into\": \"demo-restored\"}")))
+    @ApiResponse(responseCode = "202", description = "Started (or queued)",
+            headers = @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
+            content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = JobBody.class),
+                    examples = @ExampleObject(name = "queued", value = ApiExamples.JOB_STARTED)))
+    @ApiProblems({"bad-parameter", "repository-exists", "too-many-jobs"})
+    @Requires(Action.RESTORE)
+    public ResponseEntity<JobBody> restore(@PathVariable String repo, @RequestBody RestoreRequest body) {
+        if (body != null && body.into() != null) {
+            access.require(Names.repository(body.into()), Action.CREATE);
+        }
+        Job job = maintenance.restore(Names.repository(repo), body == null ? null : body.transactionId(), body == null ? null : body.into());
+        return accepted(repo, job);
+    }
+
     @GetMapping("/history")
     @Operation(operationId = "getHistory", summary = "The transactions log of an append-only repository",
             description = "Every commit Borg's transactions log recorded, oldest first; empty for a repository that never was "

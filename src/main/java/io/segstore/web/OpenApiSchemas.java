@@ -36,14 +36,36 @@ final class OpenApiSchemas {
                 .field("openTransaction", "Whether a transaction holds the writer")
                 .field("writersWaiting", "Requests waiting for the writer right now")
                 .nullable("checkNeeded", "Why only a check can run (an inconsistency was found) or, in a listing, why the "
-                        + "repository could not be opened; null when all is well");
+                        + "repository could not be opened; null when all is well")
+                .nullable("lastCompaction", "The last compaction that finished; null if none ran")
+                .nullable("maintenance", "Scheduled maintenance (null in a listing when the repository could not be opened)");
+        schema(c, "LastCompaction", "The last compaction that finished, as recorded in the repository's config")
+                .field("time", "When it finished (ISO-8601)")
+                .field("bytesFreed", "Bytes of segment files it removed")
+                .field("durationMillis", "How long it ran");
+        schema(c, "MaintenanceSchedule", "Scheduled maintenance: 0 turns an interval off")
+                .field("checkIntervalSeconds", "A check starts this long after the last one finished")
+                .field("checkMaxDurationSeconds", "0: full checks; otherwise partial checks that stop after this long and "
+                        + "resume where the last one stopped")
+                .field("compactionIntervalSeconds", "A compaction starts this long after the last one finished (never in an "
+                        + "append-only repository, never beside a repair)")
+                .field("compactionThreshold", "Segments whose freeable share is above this are compacted");
+        schema(c, "MaintenancePatch", "Scheduled maintenance to change; absent fields stay as they are")
+                .field("checkIntervalSeconds", "Seconds between checks; 0 for none")
+                .field("checkMaxDurationSeconds", "0: full checks; otherwise partial checks of at most this long")
+                .field("compactionIntervalSeconds", "Seconds between compactions; 0 for none")
+                .field("compactionThreshold", "Freeable share (0 to 1) above which a segment is compacted");
+        schema(c, "RestoreRequest", "An earlier transaction to bring back as a new repository")
+                .field("transactionId", "A transaction of the repository's history (GET /repos/{repo}/history)")
+                .field("into", "The name of the new repository; it must not exist");
         schema(c, "RepositoryList", "Every repository, sorted by name")
                 .field("repositories", "The repositories");
         schema(c, "RepositoryPatch", "Settings that may change after creation; absent fields stay as they are")
                 .field("appendOnly", "Borg's append-only mode")
                 .field("storageQuota", "Storage quota in bytes; 0 for none")
                 .field("additionalFreeSpace", "Free disk space in bytes to keep beyond each commit's needs")
-                .oneOf("verify", "`none` or `sha256`: with sha256 a PUT's body must hash to its id", "none", "sha256");
+                .oneOf("verify", "`none` or `sha256`: with sha256 a PUT's body must hash to its id", "none", "sha256")
+                .field("maintenance", "Scheduled checks and compactions");
         schema(c, "CreateRequest", "Settings of a new repository; every field is optional (absent: Borg's default)")
                 .field("appendOnly", "Borg's append-only mode: nothing is ever physically removed (default false)")
                 .field("storageQuota", "Storage quota in bytes, counted as Borg counts it; 0 for none (default 0)")

@@ -4,6 +4,7 @@ import io.segstore.security.AccessPolicy;
 import io.segstore.security.Action;
 
 import io.segstore.engine.RepositoryInfo;
+import io.segstore.service.MaintenanceSchedule;
 import io.segstore.service.MaintenanceService;
 import io.segstore.service.ManagedRepository;
 import io.segstore.service.RepositoryService;
@@ -35,23 +36,27 @@ public class RepositoryController {
 
     private final RepositoryService repositories;
     private final AccessPolicy access;
+    private final MaintenanceService maintenance;
 
-    public RepositoryController(RepositoryService repositories, AccessPolicy access) {
+    public RepositoryController(RepositoryService repositories, AccessPolicy access, MaintenanceService maintenance) {
         this.repositories = repositories;
         this.access = access;
+        this.maintenance = maintenance;
     }
 
     /** A repository as the API shows it. */
     public record RepositoryBody(String name, String id, Long transactionId, long objects, long segments, long sparseBytes,
                                  long quotaUsed, long quotaLimit, boolean appendOnly, String verify,
                                  MaintenanceService.LastCheck lastCheck, long additionalFreeSpace, long maxSegmentSize,
-                                 int segmentsPerDir, boolean openTransaction, int writersWaiting, String checkNeeded) {
+                                 int segmentsPerDir, boolean openTransaction, int writersWaiting, String checkNeeded,
+                                 MaintenanceService.LastCompaction lastCompaction, MaintenanceSchedule maintenance) {
 
         static RepositoryBody of(ManagedRepository m) {
             RepositoryInfo i = m.repository().info();
             return new RepositoryBody(m.name(), i.id(), i.transactionId(), i.objects(), i.segments(), i.sparseBytes(), i.quotaUsed(),
                     i.quotaLimit(), i.appendOnly(), m.verify(), MaintenanceService.lastCheck(m.repository()), i.additionalFreeSpace(),
-                    i.maxSegmentSize(), i.segmentsPerDir(), m.openLeases() > 0, m.repository().writersWaiting(), i.checkNeeded());
+                    i.maxSegmentSize(), i.segmentsPerDir(), m.openLeases() > 0, m.repository().writersWaiting(), i.checkNeeded(),
+                    MaintenanceService.lastCompaction(m.repository()), m.schedule());
         }
     }
 
@@ -60,7 +65,13 @@ public class RepositoryController {
     }
 
     /** Settings that may change after creation; absent fields stay as they are. */
-    public record RepositoryPatch(Boolean appendOnly, Long storageQuota, Long additionalFreeSpace, String verify) {
+    public record RepositoryPatch(Boolean appendOnly, Long storageQuota, Long additionalFreeSpace, String verify,
+                                  MaintenancePatch maintenance) {
+    }
+
+    /** Scheduled maintenance to change; absent fields stay as they are, 0 turns an interval off. */
+    public record MaintenancePatch(Long checkIntervalSeconds, Long checkMaxDurationSeconds, Long compactionIntervalSeconds,
+                                   Double compactionThreshold) {
     }
 
     @GetMapping
@@ -79,7 +90,8 @@ public class RepositoryController {
                 out.add(RepositoryBody.of(repositories.get(name)));
             } catch (RuntimeException e) {
                 // one that cannot be opened is still listed by name
-                out.add(new RepositoryBody(name, null, null, 0, 0, 0, 0, 0, false, null, null, 0, 0, 0, false, 0, e.getMessage()));
+                out.add(new RepositoryBody(name, null, null, 0, 0, 0, 0, 0, false, null, null, 0, 0, 0, false, 0, e.getMessage(),
+                        null, null));
             }
         }
         return new RepositoryList(out);
@@ -115,8 +127,8 @@ public class RepositoryController {
     }
 
     @PatchMapping("/{repo}")
-    @Operation(operationId = "updateRepository", summary = "Change appendOnly, storageQuota, additionalFreeSpace or verify",
-            description = "Absent fields stay as they are. Answers the repository as it is now.")
+    @Operation(operationId = "updateRepository", summary = "Change appendOnly, storageQuota, additionalFreeSpace, verify or "
+            + "the scheduled maintenance", description = "Absent fields stay as they are. Answers the repository as it is now.")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
             examples = @ExampleObject(name = "quota and verification", value = ApiExamples.PATCH)))
     @ApiResponse(responseCode = "200", description = "Changed", content = @Content(mediaType = ApiExamples.JSON,
@@ -124,7 +136,13 @@ public class RepositoryController {
     @ApiProblems({"bad-parameter", "storage-error"})
     @Requires(Action.CONFIGURE)
     public RepositoryBody update(@PathVariable String repo, @RequestBody RepositoryPatch body) {
-        return RepositoryBody.of(repositories.update(repo, body.appendOnly(), body.storageQuota(), body.additionalFreeSpace(), body.verify()));
+        ManagedRepository m = repositories.update(repo, body.appendOnly(), body.storageQuota(), body.additionalFreeSpace(), body.verify());
+        MaintenancePatch p = body.maintenance();
+        if (p != null) {
+            maintenance.reschedule(repo, p.checkIntervalSeconds(), p.checkMaxDurationSeconds(), p.compactionIntervalSeconds(),
+                    p.compactionThreshold());
+        }
+        return RepositoryBody.of(m);
     }
 
     @DeleteMapping("/{repo}")

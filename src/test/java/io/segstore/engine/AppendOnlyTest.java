@@ -150,4 +150,44 @@ class AppendOnlyTest {
             assertArrayEquals(b("foo"), repo.get(h(0)));
         }
     }
+
+    @Test
+    void aCopyAtAnEarlierTransactionBringsItsObjectsBackAndLeavesTheOriginalAlone() {
+        long second;
+        byte[] repositoryId;
+        try (Repository repo = createAppendOnly()) {
+            Transaction t = repo.begin();
+            t.put(h(0), b("foo"));
+            t.put(h(1), b("bar"));
+            t.commit();
+            t = repo.begin();
+            t.put(h(2), b("baz"));
+            second = t.commit();
+            repo.commitNonceReservation(4096, null);
+            t = repo.begin(); // what a "borg delete" through an append-only client does
+            t.delete(h(0));
+            t.delete(h(2));
+            t.put(h(1), b("overwritten"));
+            t.commit();
+            repositoryId = repo.id();
+
+            assertThrows(IllegalArgumentException.class, () -> repo.copyAtTransaction(second - 1, tmp.resolve("not-a-commit")),
+                    "a data segment is not a transaction");
+            repo.copyAtTransaction(second, tmp.resolve("restored"));
+            assertFalse(repo.contains(h(0)), "the original is untouched");
+            assertArrayEquals(b("overwritten"), repo.get(h(1)));
+        }
+        try (Repository restored = TestRepositories.open(tmp.resolve("restored"))) {
+            assertEquals(second, restored.transactionId());
+            assertArrayEquals(b("foo"), restored.get(h(0)));
+            assertArrayEquals(b("bar"), restored.get(h(1)));
+            assertArrayEquals(b("baz"), restored.get(h(2)));
+            assertEquals(3, restored.objectCount());
+            assertArrayEquals(repositoryId, restored.id(), "the same repository for its clients (same id, same key)");
+            assertEquals(4096, restored.freeNonce().getAsLong(), "the nonce never goes back");
+            assertTrue(restored.isAppendOnly());
+            assertTrue(restored.check(CheckOptions.full(), ProgressListener.NONE).ok());
+            assertTrue(restored.history().stream().allMatch(e -> e.transaction() <= second));
+        }
+    }
 }

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.segstore.Main;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,72 +99,6 @@ class AutocommitDurabilityTest {
             listing.json().get("objects").forEach(o -> assertTrue(attempted.contains(o.get("id").asText()), "unknown object " + o));
         } finally {
             second.stop();
-        }
-    }
-
-    /** The service in a JVM of its own, on a free port. */
-    static final class ServiceProcess {
-        final Process process;
-        final int port;
-
-        private ServiceProcess(Process process, int port) {
-            this.process = process;
-            this.port = port;
-        }
-
-        static ServiceProcess start(Path dataDir, Path log) throws IOException, InterruptedException {
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
-            Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            Process p = new ProcessBuilder(java.toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                    "--server.port=" + port, "--segstore.data-dir=" + dataDir, "--spring.main.banner-mode=off")
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-            ServiceProcess service = new ServiceProcess(p, port);
-            service.awaitHealthy(log);
-            return service;
-        }
-
-        private static String tail(Path log) {
-            try {
-                String s = java.nio.file.Files.readString(log);
-                return s.substring(Math.max(0, s.length() - 4000));
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }
-
-        private void awaitHealthy(Path log) {
-            ApiClient api = new ApiClient(port);
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (true) {
-                assertTrue(process.isAlive(), () -> "the service exited during start-up: " + tail(log));
-                try {
-                    if (api.get("/actuator/health").status() == 200) {
-                        return;
-                    }
-                } catch (UncheckedIOException e) {
-                    // not listening yet
-                }
-                assertTrue(System.nanoTime() < deadline, "the service did not become healthy");
-                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
-            }
-        }
-
-        /** SIGKILL: no shutdown hook, no final checkpoint, no lock release. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            assertTrue(process.waitFor(1, TimeUnit.MINUTES));
-        }
-
-        void stop() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(1, TimeUnit.MINUTES)) {
-                kill();
-            }
         }
     }
 }

@@ -16,11 +16,18 @@ class ExposureGuardTest {
     @TempDir
     Path data;
 
-    private Throwable start(String... args) {
+    /** Command-line arguments: they win over application.yaml (default properties would not). */
+    private String[] args(String... more) {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of("--server.port=0", "--segstore.data-dir=" + data));
+        all.addAll(java.util.List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    private Throwable start(String... more) {
         return assertThrows(Throwable.class, () -> {
             try (ConfigurableApplicationContext ignored = new SpringApplicationBuilder(SegstoreApplication.class)
-                    .properties("server.port=0", "segstore.data-dir=" + data, "spring.main.banner-mode=off")
-                    .run(args)) {
+                    .properties("spring.main.banner-mode=off")
+                    .run(args(more))) {
                 // started: the assertion fails
             }
         });
@@ -49,10 +56,10 @@ class ExposureGuardTest {
     @Test
     void aPublicAddressWithTokensStarts() {
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(SegstoreApplication.class)
-                .properties("server.port=0", "segstore.data-dir=" + data, "spring.main.banner-mode=off")
-                .run("--server.address=0.0.0.0", "--segstore.security.tokens[0].name=ops",
+                .properties("spring.main.banner-mode=off")
+                .run(args("--server.address=0.0.0.0", "--segstore.security.tokens[0].name=ops",
                         "--segstore.security.tokens[0].sha256=" + "ab".repeat(32),
-                        "--segstore.security.tokens[0].grants[0].repos=*", "--segstore.security.tokens[0].grants[0].role=admin")) {
+                        "--segstore.security.tokens[0].grants[0].repos=*", "--segstore.security.tokens[0].grants[0].role=admin"))) {
             assertTrue(context.isRunning());
         }
     }

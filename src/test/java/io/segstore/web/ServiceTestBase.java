@@ -35,6 +35,7 @@ abstract class ServiceTestBase {
         registry.add("segstore.listing.snapshot-idle-timeout", () -> "2s");
         registry.add("segstore.upload-idle-timeout", () -> "3s");
         registry.add("segstore.listing.max-snapshots", () -> "4");
+        registry.add("segstore.maintenance.tick", () -> "200ms");
     }
 
     @LocalServerPort
