@@ -19,6 +19,7 @@ public final class CommandLine {
 
     private static final Map<String, Command> COMMANDS = Map.of(
             "bench", new BenchCommand(),
+            "borg-serve", new BorgServeCommand(),
             "check", new CheckCommand(),
             "health", new HealthCommand());
 
