@@ -26,9 +26,11 @@ public class ResticFiles {
 
     private final RepositoryService repositories;
     private final SegstoreProperties properties;
+    private final StagingMemory staging;
     private final Map<Repository, FileCommitter> committers = new ConcurrentHashMap<>();
 
-    public ResticFiles(RepositoryService repositories, SegstoreProperties properties) {
+    public ResticFiles(RepositoryService repositories, SegstoreProperties properties, ResticProperties restic) {
+        this.staging = new StagingMemory(restic.stagingMemory());
         this.repositories = repositories;
         this.properties = properties;
     }
@@ -124,7 +126,8 @@ public class ResticFiles {
         if (Catalogue.sizeOf(r, null, file) >= 0) {
             throw ResticException.exists(repo, file);
         }
-        try (Upload upload = Upload.receive(body, declared, properties.inMemoryBodyLimit(), max, repositories.stagingDir())) {
+        try (Upload upload = Upload.receive(body, declared, properties.inMemoryBodyLimit(), staging, max,
+                repositories.stagingDir())) {
             if (file.namedByHash() && !upload.sha256Hex().equals(file.name())) {
                 throw ResticException.hashMismatch(file, upload.sha256Hex());
             }

@@ -14,14 +14,16 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 /**
  * A restic upload received in full before it goes near a repository: a small body in memory, a
- * larger one (up to {@link #MAX_FILE_SIZE}, larger than Borg's largest object) in a temporary
- * file, so that no upload needs its size in heap or holds the writer while its bytes arrive, and
- * a cut-off upload leaves nothing behind. Its SHA-256 is computed on the way; its parts are read
- * back as {@link ObjectSource}s.
+ * larger one (up to {@link #MAX_FILE_SIZE}, larger than Borg's largest object) in reusable chunks
+ * of {@link StagingMemory} while its budget lasts, else in a temporary file, so that no upload
+ * needs its size in fresh heap or holds the writer while its bytes arrive, and a cut-off upload
+ * leaves nothing behind. Its SHA-256 is computed on the way; its parts are read back as
+ * {@link ObjectSource}s.
  */
 final class Upload implements AutoCloseable {
 
@@ -30,13 +32,23 @@ final class Upload implements AutoCloseable {
     private static final int CHUNK = 256 * 1024;
 
     private final byte[] memory;
+    private final List<byte[]> chunks; // from pool; guarded by this once received
+    private final StagingMemory pool;
+    private boolean closed; // guarded by this
     private final Path file;
     private final FileChannel channel;
     private final long length;
     private final byte[] sha256;
 
     private Upload(byte[] memory, Path file, FileChannel channel, long length, byte[] sha256) {
+        this(memory, null, null, file, channel, length, sha256);
+    }
+
+    private Upload(byte[] memory, List<byte[]> chunks, StagingMemory pool, Path file, FileChannel channel, long length,
+                   byte[] sha256) {
         this.memory = memory;
+        this.chunks = chunks;
+        this.pool = pool;
         this.file = file;
         this.channel = channel;
         this.length = length;
@@ -48,7 +60,8 @@ final class Upload implements AutoCloseable {
      * {@code declared} is -1. A body that ends early, fails or stalls past the connection's read
      * timeout is UPLOAD_INCOMPLETE (400) and leaves nothing.
      */
-    static Upload receive(InputStream in, long declared, long memoryLimit, long maxSize, Path stagingDir) {
+    static Upload receive(InputStream in, long declared, long memoryLimit, StagingMemory pool, long maxSize,
+                          Path stagingDir) {
         if (declared > maxSize) {
             throw ResticException.tooLarge("A restic file is at most " + maxSize + " bytes; this one has " + declared + ".");
         }
@@ -72,6 +85,10 @@ final class Upload implements AutoCloseable {
             }
             sha.update(data);
             return new Upload(data, null, null, declared, sha.digest());
+        }
+        List<byte[]> chunks = declared > 0 ? pool.take(declared) : null;
+        if (chunks != null) {
+            return receiveInto(chunks, pool, in, declared, sha);
         }
         Path tmp = null;
         FileChannel ch = null;
@@ -116,6 +133,35 @@ final class Upload implements AutoCloseable {
         }
     }
 
+    private static Upload receiveInto(List<byte[]> chunks, StagingMemory pool, InputStream in, long declared,
+                                      MessageDigest sha) {
+        long received = 0;
+        try {
+            for (byte[] chunk : chunks) {
+                int want = (int) Math.min(chunk.length, declared - received);
+                int got = 0;
+                while (got < want) {
+                    int n;
+                    try {
+                        n = in.read(chunk, got, want - got);
+                    } catch (IOException e) {
+                        throw incomplete(received + got, declared, e);
+                    }
+                    if (n < 0) {
+                        throw incomplete(received + got, declared, null);
+                    }
+                    got += n;
+                }
+                sha.update(chunk, 0, want);
+                received += want;
+            }
+            return new Upload(null, chunks, pool, null, null, declared, sha.digest());
+        } catch (RuntimeException e) {
+            pool.give(chunks);
+            throw e;
+        }
+    }
+
     private static ServiceException incomplete(long received, long declared, IOException cause) {
         return new ServiceException(ServiceException.Kind.UPLOAD_INCOMPLETE, "The upload ended after " + received
                 + (declared >= 0 ? " of " + declared : "") + " bytes; nothing was stored.", cause);
@@ -142,6 +188,19 @@ final class Upload implements AutoCloseable {
         if (memory != null) {
             return ObjectSource.of(ByteBuffer.wrap(memory, (int) offset, (int) count));
         }
+        if (chunks != null) {
+            return new ObjectSource() {
+                @Override
+                public long length() {
+                    return count;
+                }
+
+                @Override
+                public int read(ByteBuffer dst, long position) throws IOException {
+                    return readChunks(dst, offset + position, offset + count);
+                }
+            };
+        }
         return new ObjectSource() {
             @Override
             public long length() {
@@ -164,8 +223,40 @@ final class Upload implements AutoCloseable {
         };
     }
 
+    /**
+     * Copies from the chunks, from {@code at} up to {@code end}. Under the lock that close takes,
+     * so chunks handed back to the pool (an abandoned request) are never read: such a read fails
+     * and so does the commit that wanted it.
+     */
+    private synchronized int readChunks(ByteBuffer dst, long at, long end) throws IOException {
+        if (closed) {
+            throw new IOException("the upload was withdrawn before it was stored");
+        }
+        if (at >= end) {
+            return -1;
+        }
+        int copied = 0;
+        while (dst.hasRemaining() && at < end) {
+            byte[] chunk = chunks.get((int) (at / StagingMemory.CHUNK));
+            int from = (int) (at % StagingMemory.CHUNK);
+            int n = (int) Math.min(Math.min(dst.remaining(), chunk.length - from), end - at);
+            dst.put(chunk, from, n);
+            at += n;
+            copied += n;
+        }
+        return copied;
+    }
+
     @Override
     public void close() {
+        if (chunks != null) {
+            synchronized (this) {
+                if (!closed) {
+                    closed = true;
+                    pool.give(chunks);
+                }
+            }
+        }
         cleanup(file, channel);
     }
 
