@@ -204,12 +204,17 @@ final class SegmentReaders implements Closeable {
         }
 
         void forEachChunk(ChunkConsumer consumer) throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, length)));
+            forEachChunk(0, length, consumer);
+        }
+
+        /** The data from {@code from} for {@code count} bytes, in chunks. */
+        void forEachChunk(long from, long count, ChunkConsumer consumer) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, count)));
             long done = 0;
-            while (done < length) {
-                buf.clear().limit((int) Math.min(buf.capacity(), length - done));
+            while (done < count) {
+                buf.clear().limit((int) Math.min(buf.capacity(), count - done));
                 while (buf.hasRemaining()) {
-                    if (handle.read(buf, start + done + buf.position()) < 0) {
+                    if (handle.read(buf, start + from + done + buf.position()) < 0) {
                         throw new IntegrityException("Segment entry data short read");
                     }
                 }
@@ -220,7 +225,11 @@ final class SegmentReaders implements Closeable {
         }
 
         void copyTo(java.io.OutputStream out) throws IOException {
-            forEachChunk(chunk -> out.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining()));
+            copyTo(out, 0, length);
+        }
+
+        void copyTo(java.io.OutputStream out, long from, long count) throws IOException {
+            forEachChunk(from, count, chunk -> out.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining()));
         }
 
         @Override

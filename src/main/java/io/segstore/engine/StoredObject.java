@@ -43,6 +43,21 @@ public final class StoredObject implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code length} bytes of the data starting at {@code offset} to {@code out} (not
+     * closed): a range of the object, read from the same verified entry.
+     */
+    public void writeTo(OutputStream out, long offset, long length) throws IOException {
+        if (offset < 0 || length < 0 || offset + length > this.length) {
+            throw new IndexOutOfBoundsException("range " + offset + "+" + length + " of an object of " + this.length + " bytes");
+        }
+        if (small != null) {
+            out.write(small, (int) offset, (int) length);
+        } else {
+            large.copyTo(out, offset, length);
+        }
+    }
+
     @Override
     public void close() {
         if (large != null) {

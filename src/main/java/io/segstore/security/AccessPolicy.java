@@ -90,6 +90,8 @@ public class AccessPolicy {
             case STORE_KEY -> "store its key";
             case REPLACE_KEY -> "replace its key";
             case RESERVE_NONCE -> "reserve nonces";
+            case DELETE_LOCK_FILE -> "remove lock files";
+            case DELETE_FILE -> "remove files other than locks";
             case REPAIR -> "repair it";
             case RESTORE -> "restore an earlier transaction of it";
             case CREATE -> "create it";

@@ -17,6 +17,10 @@ public enum Action {
     STORE_KEY(Role.APPEND, Role.APPEND),
     REPLACE_KEY(Role.WRITE, Role.WRITE),
     RESERVE_NONCE(Role.APPEND, Role.APPEND),
+    /** restic: removing a lock file (rest-server's --append-only allows it). */
+    DELETE_LOCK_FILE(Role.APPEND, Role.APPEND),
+    /** restic: removing any other file (prune, forget); never for append, whatever the repository's flag. */
+    DELETE_FILE(Role.WRITE, Role.WRITE),
     REPAIR(Role.ADMIN, Role.ADMIN),
     /** Bringing back an earlier transaction of an append-only repository, as a new repository. */
     RESTORE(Role.ADMIN, Role.ADMIN),

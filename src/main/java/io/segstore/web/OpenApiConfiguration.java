@@ -62,6 +62,9 @@ public class OpenApiConfiguration {
 
             **Jobs.** Compaction and check run in the background: starting one answers 202 with a `Location` to poll.
 
+            **restic.** restic's REST backend protocol (versions 1 and 2) is served under `/restic/{repo}/` on the same \
+            repositories, with HTTP Basic credentials whose password is a token; its status codes are rest-server's.
+
             ## Problem types
 
             """;
@@ -80,7 +83,9 @@ public class OpenApiConfiguration {
                                 + "query and the binary index download"),
                         new Tag().name("transactions").description("The writer lease: begin, inspect, renew, commit, roll back"),
                         new Tag().name("maintenance").description("Compaction and check jobs, Borg's key and nonce, the "
-                                + "append-only history, lock break")));
+                                + "append-only history, lock break"),
+                        new Tag().name("restic").description("restic's REST backend protocol (v1 and v2) on the same "
+                                + "repositories: `rest:https://NAME:TOKEN@HOST/restic/REPO/`")));
     }
 
     /** Per operation: shared parameter descriptions, error responses by rule, JSON for what Spring answers. */

@@ -51,6 +51,8 @@ final class OpenApiProblems {
     private static final String OBJ = "/repos/demo/objects/";
     private static final String ID1 = "0000000000000000000000000000000000000000000000000000000000000001";
     private static final String TXN = "J6k0scKJLa7CMEKfDLry_g";
+    private static final String RESTIC = "/restic/demo/";
+    private static final String NAME = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
 
     static {
         doc(Problems.BAD_REPOSITORY_NAME, "The repository name in the path is not 1 to 64 characters of `A-Z a-z 0-9 . _ -` "
@@ -69,6 +71,12 @@ final class OpenApiProblems {
         doc(Problems.UPLOAD_INCOMPLETE, "An object body ended before `Content-Length` bytes arrived (the client went away, or "
                         + "sent nothing for `segstore.upload-idle-timeout`); nothing was stored.", OBJ + ID1,
                 "The upload ended after 1024 of 4096 bytes; nothing was stored.");
+        doc(Problems.BAD_FILE_NAME, "restic protocol: a file name that is not valid for its type (64 lower-case hex digits; "
+                        + "the config is `config` alone).", RESTIC + "data/XYZ",
+                "A restic data file is named by 64 lower-case hex digits; got \"XYZ\".");
+        doc(Problems.HASH_MISMATCH, "restic protocol: the SHA-256 of an uploaded file is not its name (restic names every "
+                        + "file but the config by the hash of its content); nothing was stored.", RESTIC + "data/" + NAME,
+                "The body's SHA-256 is " + ID1 + ", not the file name " + NAME + "; nothing was stored.");
         doc(Problems.UNAUTHORIZED, "No credentials, or a token that is not configured (or malformed): send "
                 + "`Authorization: Bearer <token>`. `WWW-Authenticate` names the scheme.", "/repos/demo",
                 "A valid bearer token is required: Authorization: Bearer <token>.");
@@ -78,9 +86,14 @@ final class OpenApiProblems {
         doc(Problems.APPEND_ONLY, "Destroy or repair of an append-only repository (deletes, overwrites and compaction are "
                         + "logged and answered normally, as in Borg).", "/repos/demo",
                 "Destroying the repository is not allowed: the repository is in append-only mode.");
+        doc(Problems.FILE_EXISTS, "restic protocol: a POST of a file that exists (files are never overwritten, as with "
+                        + "restic's rest-server; delete it first, with a role that may).", RESTIC + "keys/" + NAME,
+                "keys/" + NAME + " exists in repository demo; restic files are never overwritten.");
         doc(Problems.REPOSITORY_NOT_FOUND, "There is no repository of that name.", "/repos/nope", "There is no repository nope.");
         doc(Problems.OBJECT_NOT_FOUND, "There is no object with that id (committed, or as the named transaction sees it).",
                 OBJ + ID1, "Object with key " + ID1 + " not found in repository.");
+        doc(Problems.FILE_NOT_FOUND, "restic protocol: there is no file of that type and name.", RESTIC + "snapshots/" + NAME,
+                "There is no file snapshots/" + NAME + " in repository demo.");
         doc(Problems.TRANSACTION_NOT_FOUND, "The transaction named by the path or `Segstore-Transaction` is unknown (never "
                 + "begun, or begun before a restart).", OBJ + ID1, "There is no transaction nope in repository demo.");
         doc(Problems.JOB_NOT_FOUND, "There is no job of that id in this repository (job records do not survive a restart and "
@@ -115,8 +128,14 @@ final class OpenApiProblems {
                 OBJ + ID1, "More than allowed put data [20971480 > 20971479]");
         doc(Problems.PAYLOAD_TOO_LARGE, "The servlet container refused a request body as too large before the application saw it.",
                 "/repos/demo", "Maximum upload size exceeded");
+        doc(Problems.FILE_TOO_LARGE, "restic protocol: a file larger than 1 GiB (a config larger than 20971479 bytes); "
+                        + "refused before it is read.", RESTIC + "data/" + NAME,
+                "A restic file is at most 1073741824 bytes; this one has 2147483648.");
         doc(Problems.UNSUPPORTED_MEDIA_TYPE, "A JSON body sent with a `Content-Type` other than `application/json`.",
                 "/repos/demo", "Content-Type 'text/plain;charset=UTF-8' is not supported");
+        doc(Problems.RANGE_NOT_SATISFIABLE, "restic protocol: a `Range` that starts beyond the end of the file, or that "
+                        + "cannot be parsed. `Content-Range: bytes */<size>` gives the file's size.", RESTIC + "data/" + NAME,
+                "The range bytes=5000- starts beyond the end of the file (4096 bytes).");
         doc(Problems.VERIFICATION_FAILED, "In a repository created with `verify: sha256`, a body whose SHA-256 is not its id "
                         + "(Borg's manifest id, 32 zero bytes, is exempt); nothing was stored.", OBJ + ID1,
                 "The body's SHA-256 is 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, not the object id "

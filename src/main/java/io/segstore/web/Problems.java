@@ -21,11 +21,15 @@ public final class Problems {
     public static final Type BAD_MARKER = new Type("bad-marker", 400, "Invalid listing marker");
     public static final Type BAD_REQUEST = new Type("bad-request", 400, "Malformed request");
     public static final Type UPLOAD_INCOMPLETE = new Type("upload-incomplete", 400, "Upload incomplete");
+    public static final Type BAD_FILE_NAME = new Type("bad-file-name", 400, "Invalid restic file name");
+    public static final Type HASH_MISMATCH = new Type("hash-mismatch", 400, "Content does not match its name");
     public static final Type UNAUTHORIZED = new Type("unauthorized", 401, "Authentication required");
     public static final Type FORBIDDEN = new Type("forbidden", 403, "Forbidden");
     public static final Type APPEND_ONLY = new Type("append-only", 403, "Refused by append-only mode");
+    public static final Type FILE_EXISTS = new Type("file-exists", 403, "File already exists");
     public static final Type REPOSITORY_NOT_FOUND = new Type("repository-not-found", 404, "Repository not found");
     public static final Type OBJECT_NOT_FOUND = new Type("object-not-found", 404, "Object not found");
+    public static final Type FILE_NOT_FOUND = new Type("file-not-found", 404, "File not found");
     public static final Type TRANSACTION_NOT_FOUND = new Type("transaction-not-found", 404, "Transaction not found");
     public static final Type JOB_NOT_FOUND = new Type("job-not-found", 404, "Job not found");
     public static final Type NOT_FOUND = new Type("not-found", 404, "No such resource");
@@ -40,7 +44,9 @@ public final class Problems {
     public static final Type LENGTH_REQUIRED = new Type("length-required", 411, "Content-Length required");
     public static final Type OBJECT_TOO_LARGE = new Type("object-too-large", 413, "Object too large");
     public static final Type PAYLOAD_TOO_LARGE = new Type("payload-too-large", 413, "Request body too large");
+    public static final Type FILE_TOO_LARGE = new Type("file-too-large", 413, "File too large");
     public static final Type UNSUPPORTED_MEDIA_TYPE = new Type("unsupported-media-type", 415, "Unsupported media type");
+    public static final Type RANGE_NOT_SATISFIABLE = new Type("range-not-satisfiable", 416, "Range not satisfiable");
     public static final Type VERIFICATION_FAILED = new Type("verification-failed", 422, "Content verification failed");
     public static final Type LOCKED = new Type("locked", 423, "Repository locked");
     public static final Type TOO_MANY_JOBS = new Type("too-many-jobs", 429, "Too many maintenance jobs");
