@@ -7,12 +7,14 @@ import io.segstore.service.ManagedRepository;
 import io.segstore.service.RepositoryService;
 import io.segstore.service.SegstoreProperties;
 import io.segstore.service.ServiceException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Service;
 
 /**
@@ -27,6 +29,7 @@ public class ResticFiles {
     private final RepositoryService repositories;
     private final SegstoreProperties properties;
     private final StagingMemory staging;
+    private final AtomicLong receiving = new AtomicLong();
     private final Map<Repository, FileCommitter> committers = new ConcurrentHashMap<>();
 
     public ResticFiles(RepositoryService repositories, SegstoreProperties properties, ResticProperties restic) {
@@ -126,12 +129,61 @@ public class ResticFiles {
         if (Catalogue.sizeOf(r, null, file) >= 0) {
             throw ResticException.exists(repo, file);
         }
-        try (Upload upload = Upload.receive(body, declared, properties.inMemoryBodyLimit(), staging, max,
+        CountedBody counted = new CountedBody(body, receiving);
+        try (Upload upload = Upload.receive(counted, declared, properties.inMemoryBodyLimit(), staging, max,
                 repositories.stagingDir())) {
+            counted.done();
             if (file.namedByHash() && !upload.sha256Hex().equals(file.name())) {
                 throw ResticException.hashMismatch(file, upload.sha256Hex());
             }
             committer(repo, r).submit(new FileCommitter.Save(file, upload));
+        } finally {
+            counted.done();
+        }
+    }
+
+    /** Bytes of uploads being received right now (bodies still arriving), over all repositories. */
+    public long bytesBeingReceived() {
+        return receiving.get();
+    }
+
+    /** Counts an upload's bytes into {@link #receiving} while they arrive. */
+    private static final class CountedBody extends FilterInputStream {
+        private final AtomicLong receiving;
+        private long counted;
+
+        CountedBody(InputStream in, AtomicLong receiving) {
+            super(in);
+            this.receiving = receiving;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                add(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0) {
+                add(n);
+            }
+            return n;
+        }
+
+        private void add(long n) {
+            counted += n;
+            receiving.addAndGet(n);
+        }
+
+        /** The body is in (or abandoned): it no longer counts. */
+        void done() {
+            receiving.addAndGet(-counted);
+            counted = 0;
         }
     }
 

@@ -48,6 +48,9 @@ class ResticClientTest extends ResticServerBase {
     @Autowired
     RepositoryService repositories;
 
+    @Autowired
+    ResticFiles files;
+
     String repo;
     Path tree;
     ResticHttp http;
@@ -174,7 +177,7 @@ class ResticClientTest extends ResticServerBase {
         boolean uploading = false;
         while (!uploading && p.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(50);
-            uploading = stagedBytes(staging) > 2_000_000; // a pack upload is under way (at 1 MiB/s)
+            uploading = files.bytesBeingReceived() > 2_000_000; // a pack upload is under way (at 1 MiB/s)
         }
         if (!uploading || !p.isAlive()) {
             throw new AssertionError("the backup never got to uploading a pack: " + r.finish(p, args));
@@ -183,10 +186,11 @@ class ResticClientTest extends ResticServerBase {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         // the cut-off upload left nothing: no staged file, no new file visible
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (stagedBytes(staging) > 0 && System.nanoTime() < until) {
+        while ((stagedBytes(staging) > 0 || files.bytesBeingReceived() > 0) && System.nanoTime() < until) {
             Thread.sleep(50);
         }
         assertEquals(0, stagedBytes(staging));
+        assertEquals(0, files.bytesBeingReceived(), "the server let go of the cut-off upload");
         Map<String, Long> dataAfter = http.listV2(repo, "data");
         for (Map.Entry<String, Long> e : dataAfter.entrySet()) {
             if (!dataBefore.containsKey(e.getKey())) {
