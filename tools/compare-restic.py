@@ -12,7 +12,9 @@ Segstore commits every upload durably (fsync) before answering; rclone writes fi
 syncing them. No authentication on either (both listen on 127.0.0.1 only).
 
 Usage: /usr/bin/python3 tools/compare-restic.py [--repeat 3] [--size-mb 512]
-       [--workdir /tmp/segstore-restic-compare] [--keep]
+       [--workdir /tmp/segstore-restic-compare] [--keep] [--pin]
+--pin runs restic on half of the CPUs and both servers on the other half (taskset), as if the
+server had a machine of its own.
 Needs: target/segstore.jar (./mvnw -q package -DskipTests), restic, rclone.
 """
 import argparse
@@ -88,10 +90,18 @@ def generate_tree(root, size_mb, seed=1):
         n += 1
 
 
+CLIENT_CPUS = []  # with --pin: restic runs on these CPUs only (taskset), the servers on the others
+SERVER_CPUS = []
+
+
+def pinned(cpus, command):
+    return ['taskset', '-c', ','.join(map(str, cpus)), *command] if cpus else command
+
+
 def restic(repo_url, cache, *args):
     env = dict(os.environ, RESTIC_REPOSITORY=repo_url, RESTIC_PASSWORD=PASSWORD, RESTIC_CACHE_DIR=cache)
     start = time.monotonic()
-    r = subprocess.run(['restic', *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(pinned(CLIENT_CPUS, ['restic', *args]), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.monotonic() - start
     if r.returncode != 0:
         raise SystemExit(f'restic {" ".join(args)} against {repo_url} failed:\n{r.stdout}\n{r.stderr}')
@@ -121,8 +131,19 @@ def main():
     ap.add_argument('--size-mb', type=int, default=512)
     ap.add_argument('--workdir', default='/tmp/segstore-restic-compare')
     ap.add_argument('--keep', action='store_true', help='keep the work directory')
+    ap.add_argument('--jar', default=JAR, help='the Segstore jar to run (default: target/segstore.jar)')
+    ap.add_argument('--pin', action='store_true',
+                    help='restic on the first half of the CPUs, the servers on the other half, as if the server were '
+                         'its own machine (the servers never take CPU from the client)')
     a = ap.parse_args()
-    if not os.path.exists(JAR):
+    if a.pin:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            raise SystemExit('--pin needs at least 2 CPUs')
+        CLIENT_CPUS[:] = cpus[:len(cpus) // 2]
+        SERVER_CPUS[:] = cpus[len(cpus) // 2:]
+    jar = a.jar
+    if not os.path.exists(jar):
         raise SystemExit('build the jar first: ./mvnw -q package -DskipTests')
     shutil.rmtree(a.workdir, ignore_errors=True)
     os.makedirs(a.workdir)
@@ -136,9 +157,10 @@ def main():
     rc_data = os.path.join(a.workdir, 'rclone-data')
     os.makedirs(rc_data)
     logs = open(os.path.join(a.workdir, 'servers.log'), 'w')
-    seg = subprocess.Popen(['java', '-jar', JAR, f'--server.port={seg_port}', f'--segstore.data-dir={seg_data}',
-                            '--logging.level.segstore.audit=WARN'], stdout=logs, stderr=logs)
-    rc = subprocess.Popen(['rclone', 'serve', 'restic', '--addr', f'127.0.0.1:{rc_port}', rc_data], stdout=logs, stderr=logs)
+    seg = subprocess.Popen(pinned(SERVER_CPUS, ['java', '-jar', jar, f'--server.port={seg_port}', f'--segstore.data-dir={seg_data}',
+                            '--logging.level.segstore.audit=WARN']), stdout=logs, stderr=logs)
+    rc = subprocess.Popen(pinned(SERVER_CPUS, ['rclone', 'serve', 'restic', '--addr', f'127.0.0.1:{rc_port}', rc_data]),
+                          stdout=logs, stderr=logs)
     try:
         wait_for(f'http://127.0.0.1:{seg_port}/actuator/health')
         wait_for(f'http://127.0.0.1:{rc_port}/')
@@ -170,7 +192,8 @@ def main():
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
     print(f'Tree: {tree_files} files, {mib:.0f} MiB (incompressible). {a.repeat} rounds after a warm-up round, alternating '
           f'which server goes first. {time.strftime("%Y-%m-%d")}, {os.cpu_count()} CPUs ({cpu}), {restic_version}, {rclone_version}, '
-          f'{platform.platform()}.')
+          f'{platform.platform()}.' + (f' Pinned: restic on CPUs {CLIENT_CPUS}, the servers on CPUs {SERVER_CPUS}.'
+                                        if CLIENT_CPUS else ''))
     print()
     print('| step | Segstore, s | rclone serve restic, s | rclone / Segstore |')
     print('| --- | ---: | ---: | ---: |')
