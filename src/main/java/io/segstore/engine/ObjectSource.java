@@ -42,6 +42,11 @@ public interface ObjectSource {
 
     /** {@code length} bytes of a file channel from offset 0. */
     static ObjectSource of(FileChannel channel, long length) {
+        return of(channel, 0, length);
+    }
+
+    /** {@code length} bytes of a file channel from {@code offset}. */
+    static ObjectSource of(FileChannel channel, long offset, long length) {
         return new ObjectSource() {
             @Override
             public long length() {
@@ -56,13 +61,13 @@ public interface ObjectSource {
                 if (dst.remaining() > length - position) {
                     ByteBuffer limited = dst.duplicate();
                     limited.limit(limited.position() + (int) (length - position));
-                    int n = channel.read(limited, position);
+                    int n = channel.read(limited, offset + position);
                     if (n > 0) {
                         dst.position(dst.position() + n);
                     }
                     return n;
                 }
-                return channel.read(dst, position);
+                return channel.read(dst, offset + position);
             }
         };
     }

@@ -3,7 +3,7 @@ package io.segstore.restic;
 import io.segstore.engine.ObjectSource;
 import io.segstore.engine.RepositoryIOException;
 import io.segstore.engine.format.AtomicFile;
-import io.segstore.service.ServiceException;
+import io.segstore.service.BodyInput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -68,21 +68,7 @@ final class Upload implements AutoCloseable {
         MessageDigest sha = sha256();
         if (declared >= 0 && declared <= memoryLimit) {
             byte[] data = new byte[(int) declared];
-            int got = 0;
-            try {
-                while (got < declared) {
-                    int n = in.read(data, got, (int) declared - got);
-                    if (n < 0) {
-                        break;
-                    }
-                    got += n;
-                }
-            } catch (IOException e) {
-                throw incomplete(got, declared, e);
-            }
-            if (got != declared) {
-                throw incomplete(got, declared, null);
-            }
+            BodyInput.readFully(in, data, 0, data.length, 0, declared);
             sha.update(data);
             return new Upload(data, null, null, declared, sha.digest());
         }
@@ -104,13 +90,13 @@ final class Upload implements AutoCloseable {
                 try {
                     n = in.read(chunk, 0, want);
                 } catch (IOException e) {
-                    throw incomplete(received, declared, e);
+                    throw BodyInput.incomplete(received, declared, e);
                 }
                 if (n < 0) {
                     if (declared < 0) {
                         break;
                     }
-                    throw incomplete(received, declared, null);
+                    throw BodyInput.incomplete(received, declared, null);
                 }
                 if (received + n > maxSize) {
                     throw ResticException.tooLarge("A restic file is at most " + maxSize + " bytes; this chunked body is longer.");
@@ -139,19 +125,7 @@ final class Upload implements AutoCloseable {
         try {
             for (byte[] chunk : chunks) {
                 int want = (int) Math.min(chunk.length, declared - received);
-                int got = 0;
-                while (got < want) {
-                    int n;
-                    try {
-                        n = in.read(chunk, got, want - got);
-                    } catch (IOException e) {
-                        throw incomplete(received + got, declared, e);
-                    }
-                    if (n < 0) {
-                        throw incomplete(received + got, declared, null);
-                    }
-                    got += n;
-                }
+                BodyInput.readFully(in, chunk, 0, want, received, declared);
                 sha.update(chunk, 0, want);
                 received += want;
             }
@@ -160,11 +134,6 @@ final class Upload implements AutoCloseable {
             pool.give(chunks);
             throw e;
         }
-    }
-
-    private static ServiceException incomplete(long received, long declared, IOException cause) {
-        return new ServiceException(ServiceException.Kind.UPLOAD_INCOMPLETE, "The upload ended after " + received
-                + (declared >= 0 ? " of " + declared : "") + " bytes; nothing was stored.", cause);
     }
 
     private static MessageDigest sha256() {
@@ -201,26 +170,7 @@ final class Upload implements AutoCloseable {
                 }
             };
         }
-        return new ObjectSource() {
-            @Override
-            public long length() {
-                return count;
-            }
-
-            @Override
-            public int read(ByteBuffer dst, long position) throws IOException {
-                if (position >= count) {
-                    return -1;
-                }
-                ByteBuffer view = dst.duplicate();
-                view.limit(view.position() + (int) Math.min(dst.remaining(), count - position));
-                int n = channel.read(view, offset + position);
-                if (n > 0) {
-                    dst.position(dst.position() + n);
-                }
-                return n;
-            }
-        };
+        return ObjectSource.of(channel, offset, count);
     }
 
     /**

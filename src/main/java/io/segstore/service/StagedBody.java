@@ -48,27 +48,14 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
         if (declaredLength > SegmentFile.MAX_DATA_SIZE) {
             throw new ObjectTooLargeException(declaredLength);
         }
-        long received = 0;
         if (declaredLength <= memoryLimit) {
             byte[] data = new byte[(int) declaredLength];
-            try {
-                while (received < declaredLength) {
-                    int n = in.read(data, (int) received, (int) (declaredLength - received));
-                    if (n < 0) {
-                        break;
-                    }
-                    received += n;
-                }
-            } catch (IOException e) {
-                throw incomplete(received, declaredLength, e);
-            }
-            if (received != declaredLength) {
-                throw incomplete(received, declaredLength, null);
-            }
+            BodyInput.readFully(in, data, 0, data.length, 0, declaredLength);
             return new StagedBody(data, null, null, declaredLength);
         }
         Path file = null;
         FileChannel ch = null;
+        long received = 0;
         try {
             Files.createDirectories(stagingDir);
             file = Files.createTempFile(stagingDir, "upload-", ".tmp", AtomicFile.fileAttributes(stagingDir.resolve("x")));
@@ -78,19 +65,8 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
             byte[] chunk = new byte[(int) Math.min(CHUNK, declaredLength)];
             while (received < declaredLength) {
                 int want = (int) Math.min(chunk.length, declaredLength - received);
-                int filled = 0;
-                while (filled < want) {
-                    int n;
-                    try {
-                        n = in.read(chunk, filled, want - filled);
-                    } catch (IOException e) {
-                        throw incomplete(received + filled, declaredLength, e);
-                    }
-                    if (n < 0) {
-                        throw incomplete(received + filled, declaredLength, null);
-                    }
-                    filled += n;
-                }
+                int filled = want;
+                BodyInput.readFully(in, chunk, 0, want, received, declaredLength);
                 ByteBuffer b = ByteBuffer.wrap(chunk, 0, filled);
                 while (b.hasRemaining()) {
                     ch.write(b, received + b.position());
@@ -110,11 +86,6 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
     /** A body of bytes already in memory (e.g. from a JSON request). */
     public static StagedBody of(byte[] data) {
         return new StagedBody(data, null, null, data.length);
-    }
-
-    private static ServiceException incomplete(long received, long declared, IOException cause) {
-        return new ServiceException(ServiceException.Kind.UPLOAD_INCOMPLETE,
-                "The upload ended after " + received + " of " + declared + " bytes; nothing was stored.", cause);
     }
 
     private static MessageDigest sha256() {
@@ -168,13 +139,7 @@ public final class StagedBody implements ObjectSource, AutoCloseable {
             dst.put(memory, (int) position, n);
             return n;
         }
-        ByteBuffer view = dst.duplicate();
-        view.limit(view.position() + (int) Math.min(dst.remaining(), length - position));
-        int n = channel.read(view, position);
-        if (n > 0) {
-            dst.position(dst.position() + n);
-        }
-        return n;
+        return ObjectSource.of(channel, 0, length).read(dst, position);
     }
 
     @Override
