@@ -142,6 +142,15 @@ public class ResticFiles {
         }
     }
 
+    /** Bytes of {@code segstore.restic.staging-memory} holding uploads now, and the whole budget. */
+    public long stagingMemoryInUse() {
+        return staging.inUse();
+    }
+
+    public long stagingMemoryBudget() {
+        return staging.budget();
+    }
+
     /** Bytes of uploads being received right now (bodies still arriving), over all repositories. */
     public long bytesBeingReceived() {
         return receiving.get();

@@ -51,4 +51,9 @@ final class StagingMemory {
     long budget() {
         return budget;
     }
+
+    /** Bytes of the budget taken by uploads now. */
+    long inUse() {
+        return reserved.get();
+    }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.beans.factory.annotation.Autowired;
 
 /**
  * restic's REST protocol against a real server, request by request: every endpoint, both API
@@ -41,6 +42,9 @@ class ResticProtocolTest extends ResticServerBase {
     static final int PART = SegmentFile.MAX_DATA_SIZE;
 
     ResticHttp admin;
+
+    @Autowired
+    ResticProperties resticProperties;
     ResticHttp native_;
     String repo;
 
@@ -150,6 +154,19 @@ class ResticProtocolTest extends ResticServerBase {
     }
 
     // ---- files -------------------------------------------------------------------------------
+
+    @Test
+    void uploadsInStagingMemoryAreShownInMetricsAndGiveTheMemoryBack() {
+        byte[] data = random(77, 3 * 1024 * 1024 + 17); // above the in-memory body limit: pooled chunks
+        String name = store(admin, "data", data);
+        assertArrayEquals(data, admin.get(path("data", name)).body());
+        ResticHttp.Response metrics = admin.withAuthorization("Bearer " + ADMIN).get("/actuator/prometheus");
+        assertEquals(200, metrics.status());
+        String text = metrics.text();
+        assertTrue(text.contains("segstore_restic_staging_memory_max_bytes " + (double) resticProperties.stagingMemory()), text);
+        assertTrue(text.contains("segstore_restic_staging_memory_used_bytes 0.0"), "the upload gave its chunks back");
+        assertTrue(text.contains("segstore_restic_uploads_receiving_bytes 0.0"), "nothing is arriving");
+    }
 
     @Test
     void everyTypeStoresReadsListsAndRemoves() {
