@@ -1,6 +1,7 @@
 package io.segstore.restic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -237,27 +238,23 @@ class ResticClientTest extends ResticServerBase {
         assertEquals(1, snapshots());
         long used = repositoryInfo().get("quotaUsed").asLong();
         ResticHttp admin = http.withAuthorization("Bearer " + ADMIN);
-        ResticHttp.Response start = admin.send("POST", "/repos/" + repo + "/compaction",
-                HttpRequest.BodyPublishers.ofString("{\"threshold\": 0.1}"), Map.of("Content-Type", "application/json"));
-        assertEquals(202, start.status(), start.text());
-        JsonNode job = waitFor(admin, start.header("Location"));
-        assertEquals("succeeded", job.get("state").asText(), job.toString());
-        long freed = job.get("result").get("bytesFreed").asLong();
-        assertTrue(freed > LARGE + 20_000_000, "compaction freed the pruned packs: " + job);
+        // the repository's scheduled compaction (the service checks every 200 ms in tests) reclaims it
+        ResticHttp.Response patched = admin.send("PATCH", "/repos/" + repo,
+                HttpRequest.BodyPublishers.ofString("{\"maintenance\": {\"compactionIntervalSeconds\": 3600, \"compactionThreshold\": 0.1}}"),
+                Map.of("Content-Type", "application/json"));
+        assertEquals(200, patched.status(), patched.text());
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        JsonNode last;
+        while ((last = repositoryInfo().get("lastCompaction")).isNull() && System.nanoTime() < deadline) {
+            Thread.sleep(100); // polling until the scheduler has run the compaction
+        }
+        assertFalse(last.isNull(), "the scheduled compaction ran");
+        long freed = last.get("bytesFreed").asLong();
+        assertTrue(freed > LARGE + 20_000_000, "compaction freed the pruned packs: " + last);
         long after = repositoryInfo().get("quotaUsed").asLong();
         assertTrue(after < used - LARGE - 20_000_000, "quota use " + used + " -> " + after);
         restic(READER).ok("--no-lock", "check", "--read-data");
         TestTree.assertSame(tree, restore("latest"));
-    }
-
-    static JsonNode waitFor(ResticHttp admin, String job) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        JsonNode state;
-        do {
-            Thread.sleep(100);
-            state = admin.get(job).json();
-        } while (!state.get("state").asText().matches("succeeded|failed") && System.nanoTime() < deadline);
-        return state;
     }
 
     @Test

@@ -43,6 +43,7 @@ abstract class ResticServerBase {
         registry.add("segstore.data-dir", DATA_DIR::toString);
         registry.add("segstore.upload-idle-timeout", () -> "3s");
         registry.add("segstore.max-lock-wait", () -> "20s");
+        registry.add("segstore.maintenance.tick", () -> "200ms"); // scheduled maintenance runs soon after it is due
         Object[][] tokens = {
                 {"reader", READER, "rs-*", "read"},
                 {"appender", APPENDER, "rs-*", "append"},
