@@ -52,6 +52,15 @@ public interface SegmentStore extends Closeable {
     /** Free bytes on the storage that new segments go to. */
     long usableSpace() throws IOException;
 
+    /**
+     * The segment {@code commitSegment}, which ends in a COMMIT, and every segment before it are
+     * written and synced locally. A store that keeps committed segments elsewhere (object storage)
+     * makes every one of them durable there before returning; an exception means the commit did
+     * not happen (the caller rolls it back). A local store has nothing left to do.
+     */
+    default void commit(long commitSegment) throws IOException {
+    }
+
     /** Positional reads of one segment; thread-safe. */
     interface ReadHandle extends Closeable {
         /** Reads into {@code dst} from {@code position}; returns bytes read, -1 at end. */

@@ -199,6 +199,7 @@ final class SegmentWriter {
             handle = null;
             h.close();
         }
+        store.commit(commitSegment); // a tier makes the segments durable beyond this volume
         segment = commitSegment + 1;
         offset = 0;
         flushed = 0;

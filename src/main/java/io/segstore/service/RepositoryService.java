@@ -19,6 +19,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import io.segstore.engine.format.RepositoryConfig;
+import io.segstore.tier.ObjectStores;
+import io.segstore.tier.S3RepositoryTier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Service;
 
@@ -53,9 +56,15 @@ public class RepositoryService implements DisposableBean {
         void closed(String name);
     }
 
-    public RepositoryService(SegstoreProperties properties, JobService jobs) throws IOException {
+    /** Where repositories in object storage live ({@code segstore.s3.*}); empty when none is configured. */
+    private final ObjectStores objectStores;
+    /** The setting in a repository's config naming the object store it lives in. */
+    public static final String STORAGE = "storage";
+
+    public RepositoryService(SegstoreProperties properties, JobService jobs, ObjectStores objectStores) throws IOException {
         this.properties = properties;
         this.jobs = jobs;
+        this.objectStores = objectStores;
         this.dataDir = properties.dataDir().toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
         clearStaging();
@@ -119,8 +128,70 @@ public class RepositoryService implements DisposableBean {
         }
     }
 
+    /**
+     * Makes a local working copy of every repository of the configured object stores that has
+     * none yet (an instance started on an empty volume serves the whole bucket).
+     */
+    private void hydrateFromStores() {
+        for (String store : objectStores.names()) {
+            List<String> names;
+            try {
+                names = objectStores.store(store).listNames("");
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot list the repositories of object store {0}: {1}", store, e.getMessage());
+                continue;
+            }
+            for (String name : names) {
+                try {
+                    Names.repository(name);
+                } catch (ServiceException e) {
+                    continue;
+                }
+                Path dir = dataDir.resolve(name);
+                if (Files.exists(dir) || open.containsKey(name)) {
+                    continue;
+                }
+                S3RepositoryTier tier = objectStores.tier(store, name);
+                try {
+                    if (tier.existsInBucket()) {
+                        tier.hydrate(dir);
+                    }
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot fetch repository {0} from object store {1}: {2}", name, store, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** The tier of a repository whose local copy names an object store, or null for a local one. */
+    private S3RepositoryTier tierOf(String name, Path dir) {
+        if (objectStores.names().isEmpty()) {
+            return null;
+        }
+        String storage;
+        try {
+            storage = RepositoryConfig.read(dir.resolve(RepositoryConfig.FILE_NAME)).get(RepositoryConfig.SEGSTORE, STORAGE);
+        } catch (IOException e) {
+            return null; // opening reports the damage
+        }
+        if (storage == null || storage.isBlank()) {
+            return null;
+        }
+        if (!objectStores.names().contains(storage.strip())) {
+            throw new io.segstore.engine.InvalidRepositoryException("repository " + name + " lives in object store " + storage.strip()
+                    + ", which is not configured (segstore.s3.stores." + storage.strip() + ")");
+        }
+        return objectStores.tier(storage.strip(), name);
+    }
+
+    private OpenOptions openOptions(String name, Path dir) {
+        S3RepositoryTier tier = tierOf(name, dir);
+        return tier == null ? openOptions() : openOptions().withTier(tier);
+    }
+
     /** Opens every repository in the data directory that is not open yet. */
     private void openExisting() throws IOException {
+        hydrateFromStores();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir)) {
             for (Path dir : dirs) {
                 String name = dir.getFileName().toString();
@@ -151,7 +222,7 @@ public class RepositoryService implements DisposableBean {
             return false;
         }
         try {
-            register(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+            register(name, new ManagedRepository(name, Repository.open(dir, openOptions(name, dir)), properties));
         } catch (RepositoryException e) {
             LOG.log(System.Logger.Level.ERROR, "repository {0} cannot be opened: {1}", name, e.getMessage());
             unavailable.put(name, e.getMessage());
@@ -233,7 +304,7 @@ public class RepositoryService implements DisposableBean {
 
     /** Settings a repository is created with; null fields take Borg's defaults. */
     public record CreateRequest(Boolean appendOnly, Long storageQuota, Long maxSegmentSize, Integer segmentsPerDir,
-                                Long additionalFreeSpace, String verify) {
+                                Long additionalFreeSpace, String verify, String storage) {
     }
 
     public synchronized ManagedRepository create(String name, CreateRequest request) {
@@ -241,7 +312,7 @@ public class RepositoryService implements DisposableBean {
         if (exists(name)) {
             throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + name + " already exists.");
         }
-        CreateRequest r = request == null ? new CreateRequest(null, null, null, null, null, null) : request;
+        CreateRequest r = request == null ? new CreateRequest(null, null, null, null, null, null, null) : request;
         CreateOptions options = CreateOptions.defaults();
         try {
             if (r.appendOnly() != null) {
@@ -265,12 +336,44 @@ public class RepositoryService implements DisposableBean {
         }
         String verify = verifyMode(r.verify());
         Path dir = dataDir.resolve(name);
+        OpenOptions open = openOptions();
+        String storage = r.storage() == null || r.storage().isBlank() ? null : r.storage().strip();
+        if (storage != null) {
+            if (!objectStores.names().contains(storage)) {
+                throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "storage names an object store configured as "
+                        + "segstore.s3.stores.<name>; there is no store \"" + Names.printable(storage) + "\".");
+            }
+            S3RepositoryTier tier = objectStores.tier(storage, name);
+            try {
+                if (tier.existsInBucket()) {
+                    throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
+                            "Repository " + name + " already exists in object store " + storage + ".");
+                }
+            } catch (IOException e) {
+                throw new io.segstore.engine.RepositoryIOException("cannot reach object store " + storage, e);
+            }
+            open = open.withTier(tier);
+        }
         Repository repository;
+        boolean existedBefore = Files.exists(dir);
         try {
-            repository = Repository.create(dir, options, openOptions());
+            repository = Repository.create(dir, options, open);
         } catch (RepositoryAlreadyExistsException | io.segstore.engine.PathAlreadyExistsException e) {
+            if (storage != null && !existedBefore) {
+                removeQuietly(dir);
+                throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
+                        "Repository " + name + " already exists in object store " + storage + ".", e);
+            }
             throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
                     "Something named " + name + " already exists in the data directory.", e);
+        } catch (RepositoryException e) {
+            if (storage != null && !existedBefore) {
+                removeQuietly(dir); // the bucket refused it: no local leftover may pass for a repository
+            }
+            throw e;
+        }
+        if (storage != null) {
+            repository.setSetting(STORAGE, storage);
         }
         if (!"none".equals(verify)) {
             repository.setSetting(ManagedRepository.VERIFY, verify);
@@ -332,10 +435,20 @@ public class RepositoryService implements DisposableBean {
         Path dir = dataDir.resolve(name);
         Repository.breakLock(dir);
         try {
-            register(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+            register(name, new ManagedRepository(name, Repository.open(dir, openOptions(name, dir)), properties));
         } catch (RepositoryException e) {
             unavailable.put(name, e.getMessage());
             throw e;
+        }
+    }
+
+    private static void removeQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove {0}: {1}", dir, e.toString());
         }
     }
 
