@@ -42,6 +42,12 @@ public class RepositoryService implements DisposableBean {
     private final Map<String, ManagedRepository> open = new ConcurrentHashMap<>();
     /** Repositories that exist but could not be opened, with the reason. */
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
+    /** Repositories in object storage: name to store. */
+    private final Map<String, String> tiers = new ConcurrentHashMap<>();
+    /** Told when a repository is created in a bucket (the creator holds its writer lease from the start). */
+    private volatile java.util.function.Consumer<String> createdInBucket = n -> { };
+    /** What a commit of a repository in a bucket needs (its writer lease held); set by the lease coordinator. */
+    private volatile java.util.function.Function<String, java.util.function.BooleanSupplier> fences = n -> () -> true;
     private final ScheduledExecutorService sweeper;
     private final List<RepositoryListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Opens the repositories found at start-up in the background, so that probes answer meanwhile. */
@@ -108,6 +114,14 @@ public class RepositoryService implements DisposableBean {
         return startupComplete;
     }
 
+    public void fences(java.util.function.Function<String, java.util.function.BooleanSupplier> fences) {
+        this.fences = fences;
+    }
+
+    public void onCreatedInBucket(java.util.function.Consumer<String> listener) {
+        this.createdInBucket = listener;
+    }
+
     public void addListener(RepositoryListener listener) {
         listeners.add(listener);
         open.values().forEach(listener::opened);
@@ -163,6 +177,21 @@ public class RepositoryService implements DisposableBean {
         }
     }
 
+    /** Fetches a repository of that name from the first configured store that holds one. */
+    private void hydrate(String name, Path dir) {
+        for (String store : objectStores.names()) {
+            S3RepositoryTier tier = objectStores.tier(store, name);
+            try {
+                if (tier.existsInBucket()) {
+                    tier.hydrate(dir);
+                    return;
+                }
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot fetch repository {0} from object store {1}: {2}", name, store, e.getMessage());
+            }
+        }
+    }
+
     /** The tier of a repository whose local copy names an object store, or null for a local one. */
     private S3RepositoryTier tierOf(String name, Path dir) {
         if (objectStores.names().isEmpty()) {
@@ -184,9 +213,80 @@ public class RepositoryService implements DisposableBean {
         return objectStores.tier(storage.strip(), name);
     }
 
+    /**
+     * A repository in a bucket opens read-only: it follows the bucket until a write makes this
+     * instance take its writer lease ({@link #reopen}).
+     */
     private OpenOptions openOptions(String name, Path dir) {
         S3RepositoryTier tier = tierOf(name, dir);
-        return tier == null ? openOptions() : openOptions().withTier(tier);
+        if (tier == null) {
+            return openOptions();
+        }
+        tiers.put(name, tier.storeName());
+        return openOptions().withTier(tier.fence(fences.apply(name))).withReadOnly(true);
+    }
+
+    /** The object store a repository lives in, or null for a local one (or one not open). */
+    public String storageOf(String name) {
+        return tiers.get(name);
+    }
+
+    /** The tier of a repository in a bucket, new (for a new open), or null. */
+    public S3RepositoryTier newTier(String name) {
+        String store = tiers.get(name);
+        return store == null ? null : objectStores.tier(store, name);
+    }
+
+    public ObjectStores objectStores() {
+        return objectStores;
+    }
+
+    /**
+     * Opens a repository in a bucket again, from the bucket's newest state: read-only to follow
+     * another instance's commits, or writable once this instance holds the writer lease. The old
+     * instance is closed (a read-only one a little later, so reads in flight finish).
+     */
+    public synchronized ManagedRepository reopen(String name, boolean writable) {
+        ManagedRepository old = open.get(name);
+        String store = tiers.get(name);
+        if (store == null) {
+            throw new IllegalStateException(name + " is not in an object store");
+        }
+        Path dir = dataDir.resolve(name);
+        S3RepositoryTier tier = objectStores.tier(store, name).fence(fences.apply(name));
+        boolean oldWritable = old != null && !old.repository().isReadOnly();
+        if (old != null && (writable || oldWritable)) {
+            unregister(name);
+            try {
+                old.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing {0} before reopening it: {1}", name, e.toString());
+            }
+        }
+        try {
+            tier.refreshLocal(dir);
+        } catch (IOException e) {
+            throw new io.segstore.engine.RepositoryIOException("cannot refresh " + name + " from object store " + store, e);
+        }
+        ManagedRepository m;
+        try {
+            m = new ManagedRepository(name, Repository.open(dir, openOptions().withTier(tier).withReadOnly(!writable)), properties);
+        } catch (RepositoryException e) {
+            unregister(name);
+            unavailable.put(name, e.getMessage());
+            throw e;
+        }
+        register(name, m);
+        if (old != null && !(writable || oldWritable)) {
+            sweeper.schedule(() -> {
+                try {
+                    old.close();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "closing a replaced view of {0}: {1}", name, e.toString());
+                }
+            }, 10, TimeUnit.SECONDS);
+        }
+        return m;
     }
 
     /** Opens every repository in the data directory that is not open yet. */
@@ -217,6 +317,9 @@ public class RepositoryService implements DisposableBean {
             return false;
         }
         Path dir = dataDir.resolve(name);
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            hydrate(name, dir); // created in a bucket by another instance since this one started
+        }
         // a symbolic link could lead out of the data directory: only real directories are repositories
         if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !Repository.isRepository(dir)) {
             return false;
@@ -352,7 +455,7 @@ public class RepositoryService implements DisposableBean {
             } catch (IOException e) {
                 throw new io.segstore.engine.RepositoryIOException("cannot reach object store " + storage, e);
             }
-            open = open.withTier(tier);
+            open = open.withTier(tier.fence(fences.apply(name)));
         }
         Repository repository;
         boolean existedBefore = Files.exists(dir);
@@ -374,12 +477,16 @@ public class RepositoryService implements DisposableBean {
         }
         if (storage != null) {
             repository.setSetting(STORAGE, storage);
+            tiers.put(name, storage);
         }
         if (!"none".equals(verify)) {
             repository.setSetting(ManagedRepository.VERIFY, verify);
         }
         ManagedRepository managed = new ManagedRepository(name, repository, properties);
         register(name, managed);
+        if (storage != null) {
+            createdInBucket.accept(name);
+        }
         return managed;
     }
 
@@ -415,6 +522,7 @@ public class RepositoryService implements DisposableBean {
             m.repository().destroy();
         } finally {
             jobs.forget(name);
+            tiers.remove(name);
         }
     }
 

@@ -40,6 +40,7 @@ public final class S3RepositoryTier implements RepositoryTier {
     private final ExecutorService uploads;
     private final TierMetrics metrics;
     private volatile TieredSegmentStore segments;
+    private volatile BooleanSupplier fence = () -> true;
 
     public S3RepositoryTier(ObjectStore store, String repository, BlockCache cache, ExecutorService uploads, TierMetrics metrics) {
         this.store = store;
@@ -62,8 +63,22 @@ public final class S3RepositoryTier implements RepositoryTier {
     @Override
     public SegmentStore segments(LocalSegmentStore local, int segmentsPerDir, BooleanSupplier appendOnly) throws IOException {
         TieredSegmentStore s = new TieredSegmentStore(store, root, local, segmentsPerDir, cache, uploads, appendOnly, metrics);
+        s.fence(fence);
         segments = s;
         return s;
+    }
+
+    /**
+     * What must hold for a commit to start: this instance still holds the repository's writer
+     * lease (checked before every upload; a commit without it fails, nothing acknowledged).
+     */
+    public S3RepositoryTier fence(BooleanSupplier mayCommit) {
+        this.fence = mayCommit;
+        TieredSegmentStore s = segments;
+        if (s != null) {
+            s.fence(mayCommit);
+        }
+        return this;
     }
 
     TieredSegmentStore segmentStore() {
@@ -145,23 +160,65 @@ public final class S3RepositoryTier implements RepositoryTier {
             throw new IOException("the bucket holds no repository " + name);
         }
         store.download(root + README, tmp.resolve(README));
-        store.download(root + NonceFile.NAME, tmp.resolve(NonceFile.NAME));
-        store.download(root + TransactionsLogFile.NAME, tmp.resolve(TransactionsLogFile.NAME));
+        refreshLocal(tmp);
+        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Brings a local working copy up to the bucket: config, nonce and transactions log, and the
+     * bucket's newest complete checkpoint when it is newer than the local one (so that reopening
+     * replays only what came after it).
+     */
+    public void refreshLocal(Path dir) throws IOException {
+        store.download(root + RepositoryConfig.FILE_NAME, dir.resolve(RepositoryConfig.FILE_NAME));
+        store.download(root + NonceFile.NAME, dir.resolve(NonceFile.NAME));
+        store.download(root + TransactionsLogFile.NAME, dir.resolve(TransactionsLogFile.NAME));
+        long local = -1;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (n.startsWith(IntegrityFile.PREFIX) && isNumber(n.substring(IntegrityFile.PREFIX.length()))) {
+                    local = Math.max(local, Long.parseLong(n.substring(IntegrityFile.PREFIX.length())));
+                }
+            }
+        }
         TreeMap<Long, List<String>> sets = checkpoints();
         for (Long t : sets.descendingKeySet()) {
+            if (t <= local) {
+                break;
+            }
             List<String> names = sets.get(t);
             boolean complete = names.contains(IntegrityFile.PREFIX + t) && names.contains(HintsFile.PREFIX + t)
                     && names.contains(BorgIndexFile.PREFIX + t);
             if (!complete) {
                 continue;
             }
-            for (String n : names) {
-                store.download(root + n, tmp.resolve(n));
+            // integrity last: a set interrupted half-way is never taken for complete
+            for (String n : names.stream().sorted(Comparator.comparing((String x) -> x.startsWith(IntegrityFile.PREFIX))).toList()) {
+                store.download(root + n, dir.resolve(n));
             }
             LOG.log(System.Logger.Level.INFO, "repository {0}: fetched checkpoint {1} from {2}", name, t, store.name());
             break;
         }
-        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The highest segment number in the bucket (one listing), or -1. */
+    public long highestSegment() throws IOException {
+        long max = -1;
+        String prefix = root + "data/";
+        for (ObjectStore.Listed o : store.list(prefix)) {
+            String rest = o.key().substring(prefix.length());
+            int slash = rest.indexOf('/');
+            if (slash > 0 && isNumber(rest.substring(slash + 1)) && o.size() > 0) {
+                max = Math.max(max, Long.parseLong(rest.substring(slash + 1)));
+            }
+        }
+        return max;
+    }
+
+    /** The writer lease of this repository for an instance called {@code me}, reachable at {@code url}. */
+    public BucketLease lease(String me, String url, java.time.Duration ttl) {
+        return new BucketLease(store, name, me, url, ttl);
     }
 
     private static boolean isNumber(String s) {

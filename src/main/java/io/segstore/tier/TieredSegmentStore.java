@@ -47,6 +47,7 @@ final class TieredSegmentStore implements SegmentStore {
     /** Segment number to object size, for every segment object in the bucket. */
     private final ConcurrentSkipListMap<Long, Long> remote = new ConcurrentSkipListMap<>();
     private final TierMetrics metrics;
+    private volatile BooleanSupplier fence = () -> true;
 
     TieredSegmentStore(ObjectStore store, String root, LocalSegmentStore local, int segmentsPerDir, BlockCache cache,
                        ExecutorService uploads, BooleanSupplier appendOnly, TierMetrics metrics) throws IOException {
@@ -202,8 +203,16 @@ final class TieredSegmentStore implements SegmentStore {
      * parallel, then the one ending in the COMMIT, each created only if absent. Returns when the
      * commit is in the bucket; throws when it may not be (the caller rolls back).
      */
+    void fence(BooleanSupplier mayCommit) {
+        this.fence = mayCommit;
+    }
+
     @Override
     public void commit(long commitSegment) throws IOException {
+        if (!fence.getAsBoolean()) {
+            throw new IOException("this instance no longer holds the writer lease of the repository (or could not renew it "
+                    + "in time): the commit is refused");
+        }
         List<Long> pending = new ArrayList<>();
         for (long s : local.list()) {
             if (s <= commitSegment && !remote.containsKey(s)) {
@@ -243,6 +252,9 @@ final class TieredSegmentStore implements SegmentStore {
         }
         if (failed != null) {
             throw failed;
+        }
+        if (!fence.getAsBoolean()) {
+            throw new IOException("the writer lease was lost while the commit's segments were uploaded: the commit is refused");
         }
         upload(commitSegment);
         metrics.commits.incrementAndGet();

@@ -1,0 +1,161 @@
+package io.segstore.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.segstore.tier.S3TestServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several Segstore processes sharing one bucket (s3proxy in this JVM): any instance answers any
+ * request, one writer per repository through the bucket's lease, writes forwarded to the holder,
+ * commits seen by the others within the refresh interval, takeover after the holder is killed,
+ * and an instance with an empty volume serving what the bucket holds.
+ */
+class SharedBucketInstancesTest {
+
+    @TempDir
+    static Path tmp;
+    static S3TestServer s3;
+    static ServiceProcess a;
+    static ServiceProcess b;
+    static ApiClient apiA;
+    static ApiClient apiB;
+    static final List<ServiceProcess> started = new ArrayList<>();
+
+    static String[] args() {
+        List<String> out = new ArrayList<>();
+        s3.properties("main", "shared", "segstore").forEach((k, v) -> out.add("--" + k + "=" + v));
+        out.add("--segstore.s3.lease-ttl=3s");
+        out.add("--segstore.s3.refresh-interval=300ms");
+        out.add("--segstore.s3.cache-size=16777216");
+        return out.toArray(String[]::new);
+    }
+
+    static ServiceProcess instance(String name) throws Exception {
+        Path data = Files.createDirectories(tmp.resolve(name));
+        ServiceProcess p = ServiceProcess.start(data, tmp.resolve(name + ".log"), "/actuator/health/readiness", args());
+        started.add(p);
+        return p;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = S3TestServer.start(Files.createDirectories(tmp.resolve("s3")));
+        s3.createBucket("shared");
+        a = instance("a");
+        b = instance("b");
+        apiA = new ApiClient(a.port);
+        apiB = new ApiClient(b.port);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (ServiceProcess p : started) {
+            p.stop();
+        }
+        s3.close();
+    }
+
+    static String id(int n) {
+        return String.format("%064x", n);
+    }
+
+    static byte[] body(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Polls until the condition holds or the deadline passes (never a fixed sleep). */
+    static void await(String what, long seconds, Supplier<Boolean> condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.get()) {
+            assertTrue(System.nanoTime() < deadline, "not within " + seconds + " s: " + what);
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+        }
+    }
+
+    static void create(ApiClient api, String repo) {
+        ApiClient.Response r = api.putJson("/repos/" + repo, "{\"storage\": \"main\"}");
+        assertEquals(201, r.status(), r.text());
+    }
+
+    @Test
+    void writesThroughOneInstanceAreReadThroughTheOtherAndWritesToTheOtherAreForwarded() {
+        create(apiA, "photos");
+        assertEquals(201, apiA.put("/repos/photos/objects/" + id(1), body("one")).status());
+        await("instance b sees a's commit", 20, () -> apiB.get("/repos/photos/objects/" + id(1)).status() == 200);
+        assertEquals("one", apiB.get("/repos/photos/objects/" + id(1)).text());
+
+        ApiClient.Response viaB = apiB.put("/repos/photos/objects/" + id(2), body("two"));
+        assertEquals(201, viaB.status(), viaB.text());
+        assertEquals("two", apiA.get("/repos/photos/objects/" + id(2)).text(), "the write reached the holder, a");
+        await("b sees its own forwarded write", 20, () -> apiB.get("/repos/photos/objects/" + id(2)).status() == 200);
+    }
+
+    @Test
+    void aTransactionBegunOnOneInstanceIsContinuedAndCommittedThroughAnother() {
+        create(apiA, "docs");
+        ApiClient.Response begun = apiB.post("/repos/docs/transactions", null);
+        assertEquals(201, begun.status(), begun.text());
+        String txn = begun.json().get("id").asText();
+        Map<String, String> in = Map.of(SegstoreHeaders.TRANSACTION, txn);
+        assertEquals(201, apiA.put("/repos/docs/objects/" + id(10), body("ten"), in).status());
+        assertEquals(201, apiB.put("/repos/docs/objects/" + id(11), body("eleven"), in).status());
+        assertEquals("eleven", apiA.get("/repos/docs/objects/" + id(11), in).text(), "the transaction sees its own writes");
+        assertEquals(404, apiA.get("/repos/docs/objects/" + id(10)).status(), "nothing uncommitted is visible");
+        ApiClient.Response committed = apiB.post("/repos/docs/transactions/" + txn + "/commit", null);
+        assertEquals(200, committed.status(), committed.text());
+        assertEquals("ten", apiA.get("/repos/docs/objects/" + id(10)).text());
+        await("b sees the commit", 20, () -> apiB.get("/repos/docs/objects/" + id(11)).status() == 200);
+    }
+
+    @Test
+    void killingTheLeaseHolderLetsAnotherInstanceTakeOverWithEveryAcknowledgedCommitIntact() throws Exception {
+        ServiceProcess c = instance("c");
+        ApiClient apiC = new ApiClient(c.port);
+        create(apiC, "ledger");
+        for (int i = 0; i < 20; i++) {
+            assertEquals(201, apiC.put("/repos/ledger/objects/" + id(100 + i), body("entry " + i)).status());
+        }
+        ApiClient.Response begun = apiC.post("/repos/ledger/transactions", null);
+        assertEquals(201, begun.status(), begun.text());
+        Map<String, String> in = Map.of(SegstoreHeaders.TRANSACTION, begun.json().get("id").asText());
+        assertEquals(201, apiC.put("/repos/ledger/objects/" + id(999), body("never committed"), in).status());
+        c.kill();
+
+        // until the lease expires the writes find no writer; then b takes the lease over
+        await("b takes over the writer lease", 30, () -> apiB.put("/repos/ledger/objects/" + id(200), body("after")).status() == 201);
+        for (int i = 0; i < 20; i++) {
+            assertEquals("entry " + i, apiB.get("/repos/ledger/objects/" + id(100 + i)).text(), "acknowledged commit " + i);
+        }
+        assertEquals(404, apiB.get("/repos/ledger/objects/" + id(999)).status(), "the killed holder's open transaction is gone");
+        await("a sees the new holder's commit", 20, () -> apiA.get("/repos/ledger/objects/" + id(200)).status() == 200);
+        assertEquals("entry 19", apiA.get("/repos/ledger/objects/" + id(119)).text());
+        assertEquals(201, apiA.put("/repos/ledger/objects/" + id(201), body("via a")).status(), "forwarded to b");
+        assertEquals("via a", apiB.get("/repos/ledger/objects/" + id(201)).text());
+    }
+
+    @Test
+    void anInstanceWithAnEmptyVolumeServesTheBucketsRepositories() throws Exception {
+        create(apiA, "archive");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(201, apiA.put("/repos/archive/objects/" + id(300 + i), body("archived " + i)).status());
+        }
+        ServiceProcess d = instance("d");
+        ApiClient apiD = new ApiClient(d.port);
+        assertEquals("archived 4", apiD.get("/repos/archive/objects/" + id(304)).text());
+        assertTrue(apiD.get("/repos").text().contains("archive"));
+        d.stop();
+    }
+}
