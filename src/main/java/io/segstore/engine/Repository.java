@@ -1127,7 +1127,7 @@ public final class Repository implements AutoCloseable {
             long tid;
             long started = System.nanoTime();
             try {
-                tid = writer.commit();
+                tid = store.commitInSegment() ? writer.commitInline() : writer.commit();
                 observer.committed(System.nanoTime() - started, written);
             } catch (IOException e) {
                 rollbackLocked(txn);

@@ -61,6 +61,16 @@ public interface SegmentStore extends Closeable {
     default void commit(long commitSegment) throws IOException {
     }
 
+    /**
+     * Whether a commit should end the transaction's last segment with its COMMIT (what Borg
+     * does for intermediate commits) instead of writing a segment holding only the COMMIT: a
+     * store where every segment costs a request (object storage) then makes a small commit one
+     * upload. Local stores keep Borg's final-commit layout.
+     */
+    default boolean commitInSegment() {
+        return false;
+    }
+
     /** Positional reads of one segment; thread-safe. */
     interface ReadHandle extends Closeable {
         /** Reads into {@code dst} from {@code position}; returns bytes read, -1 at end. */

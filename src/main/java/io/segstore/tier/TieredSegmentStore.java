@@ -203,6 +203,12 @@ final class TieredSegmentStore implements SegmentStore {
      * parallel, then the one ending in the COMMIT, each created only if absent. Returns when the
      * commit is in the bucket; throws when it may not be (the caller rolls back).
      */
+    /** One upload per small commit: the COMMIT ends the transaction's last segment. */
+    @Override
+    public boolean commitInSegment() {
+        return true;
+    }
+
     void fence(BooleanSupplier mayCommit) {
         this.fence = mayCommit;
     }

@@ -162,4 +162,20 @@ class RepositoryInBucketTest {
         assertTrue(elsewhere.cache().bytesFetched() > 0);
         elsewhere.close();
     }
+
+    @Test
+    void aSmallCommitIsOneConditionalUploadOfTheSegmentEndingInItsCommit() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("volume-f")).resolve("small");
+        try (Repository repo = Repository.create(dir, CreateOptions.defaults(), options(stores.tier("main", "small")))) {
+            long before = stores.metrics().uploads();
+            long tid;
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("tiny"), data(100, 5));
+                tid = txn.commit();
+            }
+            assertEquals(before + 1, stores.metrics().uploads(), "one PUT for the commit");
+            assertTrue(keys("small/data/").contains("small/data/0/" + tid));
+            assertArrayEquals(data(100, 5), repo.get(id("tiny")));
+        }
+    }
 }
