@@ -58,7 +58,9 @@ public class LeaseCoordinator implements DisposableBean {
         });
         repositories.onCreatedInBucket(name -> {
             try {
-                lease(name).take();
+                synchronized (locks.computeIfAbsent(name, n -> new Object())) {
+                    lease(name).take();
+                }
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "could not take the writer lease of new repository {0}: {1}", name, e.getMessage());
             }
@@ -146,11 +148,14 @@ public class LeaseCoordinator implements DisposableBean {
             }
             try {
                 synchronized (locks.computeIfAbsent(name, n -> new Object())) {
-                    if (lease.held() || writable(name)) {
+                    if (lease.mine()) {
                         if (!lease.renew()) {
                             LOG.log(System.Logger.Level.WARNING, "lost the writer lease of {0}: following the bucket again", name);
                             repositories.reopen(name, false);
                         }
+                    } else if (writable(name)) {
+                        LOG.log(System.Logger.Level.WARNING, "{0} is writable here without the writer lease: following the bucket", name);
+                        repositories.reopen(name, false);
                     }
                 }
             } catch (IOException | RuntimeException ex) {

@@ -44,7 +44,7 @@ public class RepositoryService implements DisposableBean {
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     /** Repositories in object storage: name to store. */
     private final Map<String, String> tiers = new ConcurrentHashMap<>();
-    /** Told when a repository is created in a bucket (the creator holds its writer lease from the start). */
+    /** Told before a repository is created in a bucket (the creator takes its writer lease first). */
     private volatile java.util.function.Consumer<String> createdInBucket = n -> { };
     /** What a commit of a repository in a bucket needs (its writer lease held); set by the lease coordinator. */
     private volatile java.util.function.Function<String, java.util.function.BooleanSupplier> fences = n -> () -> true;
@@ -255,8 +255,10 @@ public class RepositoryService implements DisposableBean {
         Path dir = dataDir.resolve(name);
         S3RepositoryTier tier = objectStores.tier(store, name).fence(fences.apply(name));
         boolean oldWritable = old != null && !old.repository().isReadOnly();
+        if (old != null) {
+            unregister(name); // listeners (metrics) see the old one go before the new one comes
+        }
         if (old != null && (writable || oldWritable)) {
-            unregister(name);
             try {
                 old.close();
             } catch (RuntimeException e) {
@@ -456,6 +458,8 @@ public class RepositoryService implements DisposableBean {
                 throw new io.segstore.engine.RepositoryIOException("cannot reach object store " + storage, e);
             }
             open = open.withTier(tier.fence(fences.apply(name)));
+            tiers.put(name, storage);
+            createdInBucket.accept(name); // the creator is the first writer: it takes the lease first
         }
         Repository repository;
         boolean existedBefore = Files.exists(dir);
@@ -464,6 +468,7 @@ public class RepositoryService implements DisposableBean {
         } catch (RepositoryAlreadyExistsException | io.segstore.engine.PathAlreadyExistsException e) {
             if (storage != null && !existedBefore) {
                 removeQuietly(dir);
+                tiers.remove(name);
                 throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
                         "Repository " + name + " already exists in object store " + storage + ".", e);
             }
@@ -472,6 +477,9 @@ public class RepositoryService implements DisposableBean {
         } catch (RepositoryException e) {
             if (storage != null && !existedBefore) {
                 removeQuietly(dir); // the bucket refused it: no local leftover may pass for a repository
+            }
+            if (storage != null) {
+                tiers.remove(name);
             }
             throw e;
         }
@@ -484,9 +492,6 @@ public class RepositoryService implements DisposableBean {
         }
         ManagedRepository managed = new ManagedRepository(name, repository, properties);
         register(name, managed);
-        if (storage != null) {
-            createdInBucket.accept(name);
-        }
         return managed;
     }
 

@@ -56,6 +56,11 @@ public final class BucketLease {
         return f == null ? null : parse(new String(f.data(), StandardCharsets.UTF_8), f.etag());
     }
 
+    /** Whether this instance took the lease and has not lost or released it (renewal due or not). */
+    public boolean mine() {
+        return mine != null;
+    }
+
     /** Whether this instance holds the lease and may still write (its renewal is recent enough). */
     public boolean held() {
         return mine != null && System.currentTimeMillis() - renewedAt < ttl - margin;

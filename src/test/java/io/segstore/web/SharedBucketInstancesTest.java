@@ -66,6 +66,15 @@ class SharedBucketInstancesTest {
             p.stop();
         }
         s3.close();
+        try (var logs = Files.list(tmp)) {
+            for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+                String text = Files.readString(log);
+                Files.createDirectories(Path.of("target", "shared-bucket-logs"));
+                Files.writeString(Path.of("target", "shared-bucket-logs", log.getFileName().toString()), text);
+                assertTrue(!text.contains(S3TestServer.SECRET_KEY) && !text.contains(S3TestServer.ACCESS_KEY),
+                        "credentials in " + log.getFileName());
+            }
+        }
     }
 
     static String id(int n) {
@@ -156,6 +165,9 @@ class SharedBucketInstancesTest {
         ApiClient apiD = new ApiClient(d.port);
         assertEquals("archived 4", apiD.get("/repos/archive/objects/" + id(304)).text());
         assertTrue(apiD.get("/repos").text().contains("archive"));
+        String metrics = apiD.get("/actuator/prometheus").text();
+        assertTrue(metrics.contains("segstore_s3_cache_misses_total") && metrics.contains("segstore_s3_cache_fetched_bytes_total"), metrics);
+        assertTrue(!metrics.contains(S3TestServer.SECRET_KEY));
         d.stop();
     }
 }
