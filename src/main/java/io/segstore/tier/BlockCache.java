@@ -56,6 +56,11 @@ public final class BlockCache {
         return capacity;
     }
 
+    /** Counts a hit served from a read handle's memory of its last block. */
+    void hit() {
+        hits.incrementAndGet();
+    }
+
     /** Block {@code block} of an object of {@code size} bytes: from the cache, or one ranged GET. */
     byte[] block(ObjectStore store, String key, long block, long size) throws IOException {
         Key k = new Key(store.name(), key, block);

@@ -152,7 +152,34 @@ final class TieredSegmentStore implements SegmentStore {
         if (size != null && size > 0) {
             throw new FileAlreadyExistsException(key(segment), null, "the bucket already holds this segment");
         }
-        return local.create(segment);
+        return new UnsyncedWriteHandle(local.create(segment));
+    }
+
+    /**
+     * A local segment of a repository in a bucket is never synced: a commit is durable once it is
+     * uploaded, and a segment still on the volume when the repository is opened again was never
+     * acknowledged and is discarded anyway. The fsync would only slow the commit down.
+     */
+    private static final class UnsyncedWriteHandle implements WriteHandle {
+        private final WriteHandle local;
+
+        UnsyncedWriteHandle(WriteHandle local) {
+            this.local = local;
+        }
+
+        @Override
+        public void write(ByteBuffer src) throws IOException {
+            local.write(src);
+        }
+
+        @Override
+        public void sync() {
+        }
+
+        @Override
+        public void close() throws IOException {
+            local.close();
+        }
     }
 
     @Override
@@ -184,8 +211,8 @@ final class TieredSegmentStore implements SegmentStore {
     }
 
     @Override
-    public void syncDirectories() throws IOException {
-        local.syncDirectories();
+    public void syncDirectories() {
+        // nothing: see UnsyncedWriteHandle; the bucket is where durability comes from
     }
 
     @Override
@@ -289,10 +316,10 @@ final class TieredSegmentStore implements SegmentStore {
         local.delete(segment);
     }
 
-    /** A segment just written is likely read soon: its blocks go to the cache if it is small next to it. */
+    /** A small segment just written is likely read soon (autocommits): its blocks go to the cache. */
     private void seedCache(String key, Path file, long size) {
-        if (size > cache.capacity() / 8) {
-            return;
+        if (size > Math.min(cache.capacity() / 8, 4L * cache.blockSize())) {
+            return; // a large upload would push out what readers use; its own readers fetch what they need
         }
         int bs = cache.blockSize();
         try (InputStream in = Files.newInputStream(file)) {
@@ -337,6 +364,8 @@ final class TieredSegmentStore implements SegmentStore {
     private final class RemoteReadHandle implements ReadHandle {
         private final String key;
         private final long size;
+        /** The block read last, as {index, bytes}: the header and the data of an entry usually share one. */
+        private volatile Object[] last;
 
         RemoteReadHandle(String key, long size) {
             this.key = key;
@@ -352,7 +381,15 @@ final class TieredSegmentStore implements SegmentStore {
             int total = 0;
             while (dst.hasRemaining() && position < size) {
                 long block = position / bs;
-                byte[] b = cache.block(store, key, block, size);
+                Object[] memo = last;
+                byte[] b;
+                if (memo != null && (Long) memo[0] == block) {
+                    b = (byte[]) memo[1];
+                    cache.hit();
+                } else {
+                    b = cache.block(store, key, block, size);
+                    last = new Object[] {block, b};
+                }
                 int at = (int) (position - block * bs);
                 int n = Math.min(dst.remaining(), b.length - at);
                 if (n <= 0) {
