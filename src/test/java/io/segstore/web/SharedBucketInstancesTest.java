@@ -170,4 +170,66 @@ class SharedBucketInstancesTest {
         assertTrue(!metrics.contains(S3TestServer.SECRET_KEY));
         d.stop();
     }
+
+    @Test
+    void killingTheHolderInTheMiddleOfALargeCommitLeavesAllOrNothingAndABucketBorgAccepts() throws Exception {
+        ServiceProcess e = instance("e");
+        ApiClient apiE = new ApiClient(e.port);
+        create(apiE, "media");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(201, apiE.put("/repos/media/objects/" + id(400 + i), body("small " + i)).status());
+        }
+        byte[] big = new byte[16 << 20]; // under Borg's largest object
+        new java.util.Random(9).nextBytes(big);
+        Thread upload = new Thread(() -> {
+            try {
+                apiE.put("/repos/media/objects/" + id(499), big);
+            } catch (RuntimeException ex) {
+                // the instance dies under it
+            }
+        });
+        upload.setDaemon(true);
+        upload.start();
+        Path volume = tmp.resolve("e");
+        // its body staged, or its segment being written or uploaded: the commit is under way
+        await("the large object is on its way through e's volume", 60, () -> {
+            if (!upload.isAlive()) {
+                return true; // answered already: then the kill comes after the commit
+            }
+            try (var files = Files.walk(volume)) {
+                return files.anyMatch(f -> Files.isRegularFile(f) && f.toFile().length() > (1 << 20));
+            } catch (java.io.IOException | java.io.UncheckedIOException ex) {
+                return false;
+            }
+        });
+        e.kill();
+
+        await("b takes over media", 30, () -> apiB.put("/repos/media/objects/" + id(450), body("after")).status() == 201);
+        for (int i = 0; i < 5; i++) {
+            assertEquals("small " + i, apiB.get("/repos/media/objects/" + id(400 + i)).text());
+        }
+        ApiClient.Response large = apiB.get("/repos/media/objects/" + id(499));
+        assertTrue(large.status() == 404 || java.util.Arrays.equals(big, large.body()), "all of the large commit or nothing: " + large.status());
+
+        // the bucket holds a Borg repository: copied out, `borg check --repository-only` accepts it
+        Path borg = Path.of("/usr/bin/borg");
+        assertTrue(Files.isExecutable(borg), "borg (Debian's borgbackup 1.2) is needed at /usr/bin/borg");
+        Path copy = tmp.resolve("media-copy");
+        try (software.amazon.awssdk.services.s3.S3Client c = s3.client()) {
+            for (var o : c.listObjectsV2Paginator(r -> r.bucket("shared").prefix("segstore/media/")).contents()) {
+                Path target = copy.resolve(o.key().substring("segstore/media/".length()));
+                Files.createDirectories(target.getParent());
+                c.getObject(r -> r.bucket("shared").key(o.key()), target);
+            }
+        }
+        ProcessBuilder check = new ProcessBuilder(borg.toString(), "check", "--repository-only", copy.toString())
+                .redirectErrorStream(true);
+        check.environment().put("BORG_BASE_DIR", Files.createDirectories(tmp.resolve("borg-base")).toString());
+        check.environment().put("BORG_RELOCATED_REPO_ACCESS_IS_OK", "yes");
+        check.environment().put("BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", "yes");
+        Process p = check.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+        assertEquals(0, p.exitValue(), out);
+    }
 }
