@@ -26,7 +26,8 @@ import org.springframework.stereotype.Component;
  * there are any.
  */
 @Component
-public class LeaseCoordinator implements DisposableBean {
+public class LeaseCoordinator implements DisposableBean,
+        org.springframework.context.ApplicationListener<org.springframework.boot.web.server.context.WebServerInitializedEvent> {
 
     private static final System.Logger LOG = System.getLogger(LeaseCoordinator.class.getName());
 
@@ -38,7 +39,8 @@ public class LeaseCoordinator implements DisposableBean {
     private final RepositoryService repositories;
     private final S3Properties properties;
     private final String me;
-    private final String myUrl;
+    private volatile String myUrl;
+    private final boolean advertised;
     private final Map<String, BucketLease> leases = new ConcurrentHashMap<>();
     private final Map<String, Long> seenHighest = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
@@ -51,7 +53,8 @@ public class LeaseCoordinator implements DisposableBean {
         this.properties = properties;
         this.me = UUID.randomUUID().toString();
         String url = properties.advertiseUrl();
-        this.myUrl = url == null || url.isBlank() ? "http://" + address + ":" + port : url.replaceAll("/+$", "");
+        this.advertised = url != null && !url.isBlank();
+        this.myUrl = advertised ? url.replaceAll("/+$", "") : "http://" + address + ":" + port;
         repositories.fences(name -> () -> {
             BucketLease l = leases.get(name);
             return l != null && l.held();
@@ -73,6 +76,15 @@ public class LeaseCoordinator implements DisposableBean {
         if (!repositories.objectStores().names().isEmpty()) {
             long tick = Math.max(100, Math.min(properties.leaseTtl().toMillis() / 3, properties.refreshInterval().toMillis()));
             timer.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Without segstore.s3.advertise-url, the port the server really listens on (it may be chosen at random). */
+    @Override
+    public void onApplicationEvent(org.springframework.boot.web.server.context.WebServerInitializedEvent event) {
+        if (!advertised) {
+            String host = myUrl.substring("http://".length(), myUrl.lastIndexOf(':'));
+            myUrl = "http://" + host + ":" + event.getWebServer().getPort();
         }
     }
 

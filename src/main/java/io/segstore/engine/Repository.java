@@ -1126,12 +1126,20 @@ public final class Repository implements AutoCloseable {
             long written = writer.bytesSinceCommit();
             long tid;
             long started = System.nanoTime();
+            long firstNew = state.nextSegment();
             try {
                 tid = store.commitInSegment() ? writer.commitInline() : writer.commit();
                 observer.committed(System.nanoTime() - started, written);
             } catch (IOException e) {
                 rollbackLocked(txn);
                 throw new RepositoryIOException("commit failed in " + path, e);
+            }
+            if (tier != null) {
+                // the tier moved the transaction's segments off the volume: handles on the local
+                // files would keep their space until evicted
+                for (long s = firstNew; s <= tid; s++) {
+                    readers.invalidate(s);
+                }
             }
             publish(txn, tid);
             txn.state = Transaction.State.COMMITTED;
