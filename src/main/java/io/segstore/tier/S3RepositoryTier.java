@@ -106,6 +106,10 @@ public final class S3RepositoryTier implements RepositoryTier {
             store.createFromFile(root + f.getFileName(), f);
             metrics.checkpointUploads.incrementAndGet();
         }
+        TieredSegmentStore tiered = segments;
+        if (tiered != null) {
+            tiered.checkpointUploaded();
+        }
         if (keepOlder) {
             return;
         }

@@ -48,6 +48,10 @@ final class TieredSegmentStore implements SegmentStore {
     private final ConcurrentSkipListMap<Long, Long> remote = new ConcurrentSkipListMap<>();
     private final TierMetrics metrics;
     private volatile BooleanSupplier fence = () -> true;
+    /** Segments up to this one were committed through this store (-1: none yet). */
+    private volatile long committedUpTo = -1;
+    /** Keys of segments compaction replaced, deleted once a later checkpoint is uploaded. */
+    private final java.util.Set<String> pendingDeletes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     TieredSegmentStore(ObjectStore store, String root, LocalSegmentStore local, int segmentsPerDir, BlockCache cache,
                        ExecutorService uploads, BooleanSupplier appendOnly, TierMetrics metrics) throws IOException {
@@ -205,9 +209,31 @@ final class TieredSegmentStore implements SegmentStore {
             }
             return;
         }
-        store.delete(key);
         remote.remove(segment);
+        if (segment <= committedUpTo) {
+            // replaced by compaction: gone for this repository now, gone from the bucket once a
+            // checkpoint of the commit that replaced it is uploaded (instances still reading an
+            // older state keep finding it meanwhile)
+            pendingDeletes.add(key);
+            return;
+        }
+        store.delete(key); // never committed (a failed commit, an interrupted writer's leftover)
         metrics.deletes.incrementAndGet();
+    }
+
+    /** A checkpoint newer than every compaction so far is in the bucket: replaced segments go now. */
+    void checkpointUploaded() {
+        for (String key : pendingDeletes.toArray(new String[0])) {
+            try {
+                store.delete(key);
+                pendingDeletes.remove(key);
+                metrics.deletes.incrementAndGet();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not delete replaced segment {0} (tried again after the next checkpoint): {1}",
+                        key, e.getMessage());
+                return;
+            }
+        }
     }
 
     @Override
@@ -290,6 +316,7 @@ final class TieredSegmentStore implements SegmentStore {
             throw new IOException("the writer lease was lost while the commit's segments were uploaded: the commit is refused");
         }
         upload(commitSegment);
+        committedUpTo = commitSegment;
         metrics.commits.incrementAndGet();
         metrics.commitNanos.addAndGet(System.nanoTime() - started);
     }
@@ -298,6 +325,9 @@ final class TieredSegmentStore implements SegmentStore {
         Path file = local.file(segment);
         long size = Files.size(file);
         String key = key(segment);
+        if (pendingDeletes.remove(key)) {
+            store.delete(key); // a replaced segment's number comes round again only after a crash: it goes first
+        }
         Long known = remote.get(segment);
         if (known != null && known == 0) {
             store.put(key, Files.readAllBytes(file)); // a zeroed leftover of an unfinished commit is replaced

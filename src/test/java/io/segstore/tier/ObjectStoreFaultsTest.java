@@ -222,4 +222,42 @@ class ObjectStoreFaultsTest {
             assertArrayEquals(data(56), seen.get(id(56)));
         }
     }
+
+    @Test
+    void compactionUploadsItsSegmentsAndCheckpointBeforeDeletingTheReplacedOnes() throws Exception {
+        try (Repository repo = create("ordered", CreateOptions.defaults().withMaxSegmentSize(4000))) {
+            for (int i = 60; i < 66; i++) {
+                commit(repo, i);
+            }
+            try (Transaction txn = repo.begin()) {
+                txn.delete(id(60));
+                txn.delete(id(62));
+                txn.commit();
+            }
+            proxy.clearSeen();
+            repo.compact(0.0, ProgressListener.NONE);
+        }
+        java.util.List<FaultProxy.Seen> seen = proxy.seen().stream().filter(r -> r.path().contains("/ordered/")).toList();
+        // each step: its new segments, then its checkpoint, then the deletes of the segments it replaced
+        int deletes = 0;
+        String lastPut = null;
+        boolean segmentPutBefore = false;
+        for (FaultProxy.Seen r : seen) {
+            if (r.method().equals("PUT") && r.path().contains("/data/")) {
+                lastPut = "segment";
+                segmentPutBefore = true;
+            } else if (r.method().equals("PUT") && r.path().contains("/integrity.")) {
+                lastPut = "checkpoint";
+            } else if (r.method().equals("DELETE") && r.path().contains("/data/")) {
+                deletes++;
+                assertTrue(segmentPutBefore && "checkpoint".equals(lastPut), "a replaced segment went before the new segments' "
+                        + "checkpoint was in the bucket: " + seen);
+            }
+        }
+        assertTrue(deletes > 0, "compaction deleted replaced segments: " + seen);
+        try (Repository seenFromBucket = fromBucket("ordered")) {
+            assertArrayEquals(data(65), seenFromBucket.get(id(65)));
+            assertThrows(ObjectNotFoundException.class, () -> seenFromBucket.get(id(62)));
+        }
+    }
 }
