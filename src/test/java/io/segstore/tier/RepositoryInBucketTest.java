@@ -178,4 +178,35 @@ class RepositoryInBucketTest {
             assertArrayEquals(data(100, 5), repo.get(id("tiny")));
         }
     }
+
+    @Test
+    void aCommittedLookingSegmentLeftOnTheVolumeButNeverUploadedIsDiscardedAtOpen() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("volume-g")).resolve("crashed");
+        long tid;
+        try (Repository repo = Repository.create(dir, CreateOptions.defaults(), options(stores.tier("main", "crashed")))) {
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("acknowledged"), data(100, 7));
+                tid = txn.commit();
+            }
+        }
+        // what a process killed after writing its COMMIT locally but before the upload leaves behind
+        byte[] payload = data(200, 8);
+        byte[] lost = id("never acknowledged").toBytes();
+        java.nio.ByteBuffer segment = java.nio.ByteBuffer.allocate(8 + 41 + payload.length + 9).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        segment.put(io.segstore.engine.format.SegmentFile.MAGIC);
+        java.util.zip.CRC32 crc = io.segstore.engine.format.SegmentFile.putCrcStart(lost, payload.length);
+        crc.update(payload);
+        io.segstore.engine.format.SegmentFile.writePutHeader(segment, (int) crc.getValue(), lost, payload.length);
+        segment.put(payload).put(io.segstore.engine.format.SegmentFile.commitEntry());
+        Path leftover = dir.resolve("data").resolve("0").resolve(Long.toString(tid + 1));
+        Files.createDirectories(leftover.getParent());
+        Files.write(leftover, java.util.Arrays.copyOf(segment.array(), segment.position()));
+
+        try (Repository repo = Repository.open(dir, options(stores.tier("main", "crashed")))) {
+            assertEquals(tid, repo.transactionId(), "the bucket is the truth: the local COMMIT was never acknowledged");
+            assertThrows(io.segstore.engine.ObjectNotFoundException.class, () -> repo.get(id("never acknowledged")));
+            assertArrayEquals(data(100, 7), repo.get(id("acknowledged")));
+            assertFalse(Files.exists(leftover));
+        }
+    }
 }

@@ -232,4 +232,15 @@ class SharedBucketInstancesTest {
         assertTrue(p.waitFor(2, TimeUnit.MINUTES));
         assertEquals(0, p.exitValue(), out);
     }
+
+    @Test
+    void createRefusesAnUnknownStoreAndANameTheBucketAlreadyHolds() {
+        ApiClient.Response unknown = apiA.putJson("/repos/nowhere", "{\"storage\": \"elsewhere\"}");
+        assertEquals(400, unknown.status(), unknown.text());
+        assertEquals("bad-parameter", unknown.problem());
+        create(apiA, "taken");
+        ApiClient.Response again = apiB.putJson("/repos/taken", "{\"storage\": \"main\"}");
+        assertEquals(409, again.status(), again.text());
+        assertEquals("repository-exists", again.problem());
+    }
 }
