@@ -202,6 +202,14 @@ public class LeaseCoordinator implements DisposableBean,
             return;
         }
         long highest = tier.highestSegment();
+        if (highest < 0 && !tier.existsInBucket()) {
+            synchronized (locks.computeIfAbsent(name, n -> new Object())) {
+                repositories.forgetDestroyed(name); // destroyed through another instance
+                leases.remove(name);
+                seenHighest.remove(name);
+            }
+            return;
+        }
         Long seen = seenHighest.get(name);
         ManagedRepository m = repositories.get(name);
         Long tid = m.repository().transactionId();

@@ -242,6 +242,26 @@ public class RepositoryService implements DisposableBean {
     }
 
     /**
+     * Forgets a repository in a bucket that another instance destroyed: closes it here and removes
+     * the local working copy (the bucket no longer holds it).
+     */
+    public synchronized void forgetDestroyed(String name) {
+        ManagedRepository old = open.get(name);
+        if (old != null) {
+            unregister(name);
+            try {
+                old.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", name, e.toString());
+            }
+        }
+        tiers.remove(name);
+        unavailable.remove(name);
+        removeQuietly(dataDir.resolve(name));
+        LOG.log(System.Logger.Level.INFO, "repository {0} was destroyed in its object store: forgotten here", name);
+    }
+
+    /**
      * Opens a repository in a bucket again, from the bucket's newest state: read-only to follow
      * another instance's commits, or writable once this instance holds the writer lease. The old
      * instance is closed (a read-only one a little later, so reads in flight finish).

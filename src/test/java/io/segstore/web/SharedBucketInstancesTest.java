@@ -243,4 +243,15 @@ class SharedBucketInstancesTest {
         assertEquals(409, again.status(), again.text());
         assertEquals("repository-exists", again.problem());
     }
+
+    @Test
+    void aRepositoryDestroyedThroughOneInstanceDisappearsFromTheOthers() {
+        create(apiA, "scratch");
+        assertEquals(201, apiA.put("/repos/scratch/objects/" + id(500), body("x")).status());
+        await("b serves scratch", 20, () -> apiB.get("/repos/scratch/objects/" + id(500)).status() == 200);
+        ApiClient.Response destroyed = apiB.delete("/repos/scratch");
+        assertEquals(204, destroyed.status(), destroyed.text());
+        assertEquals(404, apiA.get("/repos/scratch").status(), "the holder destroyed it");
+        await("b forgets it", 20, () -> apiB.get("/repos/scratch").status() == 404);
+    }
 }
