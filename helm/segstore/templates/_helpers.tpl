@@ -84,6 +84,14 @@ app.kubernetes.io/part-of: segstore
 {{- if or (eq (clean .Values.persistence.mountPath) "/tmp") (eq (clean .Values.persistence.mountPath) (clean .Values.tokens.mountPath)) -}}
 {{- fail "persistence.mountPath must differ from /tmp and from tokens.mountPath" -}}
 {{- end -}}
+{{- range $name, $store := .Values.s3.stores -}}
+{{- if not (regexMatch "^[a-z0-9]+$" (toString $name)) -}}
+{{- fail (printf "s3.stores: the store name %q must be lower-case letters and digits (it becomes part of environment variable names)" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not .Values.s3.stores) -}}
+{{- fail "replicaCount above 1 needs s3.stores: each pod's volume holds its own repositories, only repositories in an object store are served by every pod" -}}
+{{- end -}}
 {{- range .Values.tokens.entries -}}
 {{- if not (and .name .sha256 .grants) -}}
 {{- fail "every tokens.entries item needs name, sha256 and grants" -}}

@@ -144,6 +144,26 @@ final class Checkpoint {
         removeOthers(repository, t);
     }
 
+    /**
+     * The files of checkpoint {@code t} that exist, in the order a copy should be made so that a
+     * complete set is recognisable by its integrity file, which comes last.
+     */
+    static java.util.List<Path> files(Path repository, long t) {
+        java.util.List<Path> out = new java.util.ArrayList<>();
+        for (String prefix : new String[] {HintsFile.PREFIX, BorgIndexFile.PREFIX, KeyIndexFile.PREFIX, IntegrityFile.PREFIX}) {
+            Path p = repository.resolve(prefix + t);
+            if (Files.isRegularFile(p)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Whether a top-level name belongs to a checkpoint (index, hints, integrity, Segstore's index). */
+    public static boolean isCheckpointFile(String name) {
+        return isCheckpointName(name) && !name.endsWith(".tmp");
+    }
+
     /** Removes checkpoint files of every other transaction (and leftovers of interrupted writes). */
     static void removeOthers(Path repository, long keep) throws IOException {
         String suffix = "." + keep;

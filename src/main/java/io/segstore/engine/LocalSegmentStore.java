@@ -39,6 +39,11 @@ public final class LocalSegmentStore implements SegmentStore {
         this.segmentsPerDir = segmentsPerDir;
     }
 
+    /** The file of a segment (which may not exist). */
+    public Path file(long segment) {
+        return path(segment);
+    }
+
     Path path(long segment) {
         return data.resolve(Long.toString(segment / segmentsPerDir)).resolve(Long.toString(segment));
     }

@@ -19,10 +19,12 @@ import java.time.Duration;
  *                              reserve is at least one checkpoint plus one full segment)
  * @param readOnly              take Borg's shared lock and never write (no transactions,
  *                              no checkpoints, no cleanup): for reading beside another reader
+ * @param tier                  the durable tier holding the repository beside its local
+ *                              directory (object storage), or null for a local repository
  */
 public record OpenOptions(Duration lockWait, String hostId, int checkpointCommits, Duration checkpointInterval,
                           long checkpointLogBytes, boolean backgroundCheckpoints, int openSegments, long freeSpaceReserve,
-                          boolean readOnly) {
+                          boolean readOnly, RepositoryTier tier) {
 
     public OpenOptions {
         if (checkpointCommits < 1 || openSegments < 1 || checkpointLogBytes < 1 || freeSpaceReserve < 0) {
@@ -34,7 +36,7 @@ public record OpenOptions(Duration lockWait, String hostId, int checkpointCommit
     }
 
     public static OpenOptions defaults() {
-        return new OpenOptions(Duration.ZERO, defaultHostId(), 1000, Duration.ofSeconds(60), 1L << 30, true, 128, 0, false);
+        return new OpenOptions(Duration.ZERO, defaultHostId(), 1000, Duration.ofSeconds(60), 1L << 30, true, 128, 0, false, null);
     }
 
     /** The host name, as Borg's default host id starts with it. */
@@ -51,38 +53,42 @@ public record OpenOptions(Duration lockWait, String hostId, int checkpointCommit
     }
 
     public OpenOptions withLockWait(Duration v) {
-        return new OpenOptions(v, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
+        return new OpenOptions(v, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withHostId(String v) {
-        return new OpenOptions(lockWait, v, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
+        return new OpenOptions(lockWait, v, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withCheckpointCommits(int v) {
-        return new OpenOptions(lockWait, hostId, v, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
+        return new OpenOptions(lockWait, hostId, v, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withCheckpointInterval(Duration v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, v, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, v, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withCheckpointLogBytes(long v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, v, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, v, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withBackgroundCheckpoints(boolean v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, v, openSegments, freeSpaceReserve, readOnly);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, v, openSegments, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withOpenSegments(int v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, v, freeSpaceReserve, readOnly);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, v, freeSpaceReserve, readOnly, tier);
     }
 
     public OpenOptions withReadOnly(boolean v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, v);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, v, tier);
     }
 
     public OpenOptions withFreeSpaceReserve(long v) {
-        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, v, readOnly);
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, v, readOnly, tier);
+    }
+
+    public OpenOptions withTier(RepositoryTier v) {
+        return new OpenOptions(lockWait, hostId, checkpointCommits, checkpointInterval, checkpointLogBytes, backgroundCheckpoints, openSegments, freeSpaceReserve, readOnly, v);
     }
 }

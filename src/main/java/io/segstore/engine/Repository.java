@@ -55,6 +55,8 @@ public final class Repository implements AutoCloseable {
     private final int segmentsPerDir;
     private final long seed;
     private final SegmentStore store;
+    /** The durable tier beside the local directory (object storage), or null. */
+    private final RepositoryTier tier;
     final SegmentReaders readers;
     final SegmentWriter writer;
 
@@ -101,6 +103,7 @@ public final class Repository implements AutoCloseable {
     private static final long PIN_STATE = 1;
 
     private Repository(Path path, OpenOptions options, RepositoryLock lock, RepositoryConfig config, long seed) throws FormatException {
+        this.tier = options.tier();
         this.path = path;
         this.options = options;
         this.lock = lock;
@@ -112,7 +115,12 @@ public final class Repository implements AutoCloseable {
         this.storageQuota = config.storageQuota();
         this.additionalFreeSpace = config.additionalFreeSpace();
         this.seed = seed;
-        this.store = new LocalSegmentStore(path, segmentsPerDir);
+        LocalSegmentStore local = new LocalSegmentStore(path, segmentsPerDir);
+        try {
+            this.store = options.tier() == null ? local : options.tier().segments(local, segmentsPerDir, () -> this.appendOnly);
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot reach the storage of repository " + path, e);
+        }
         this.readers = new SegmentReaders(store, options.openSegments());
         this.writer = new SegmentWriter(store, maxSegmentSize, 0);
     }
@@ -140,6 +148,9 @@ public final class Repository implements AutoCloseable {
             config.save(p.resolve(RepositoryConfig.FILE_NAME));
             AtomicFile.syncDirectory(p);
             AtomicFile.syncDirectory(p.getParent());
+            if (open.tier() != null) {
+                open.tier().created(p);
+            }
         } catch (IOException e) {
             throw new RepositoryIOException("cannot create repository " + p, e);
         }
@@ -410,6 +421,9 @@ public final class Repository implements AutoCloseable {
         }
         close();
         try {
+            if (tier != null) {
+                tier.destroy();
+            }
             Files.deleteIfExists(path.resolve(RepositoryConfig.FILE_NAME));
             try (Stream<Path> walk = Files.walk(path)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
@@ -1112,12 +1126,20 @@ public final class Repository implements AutoCloseable {
             long written = writer.bytesSinceCommit();
             long tid;
             long started = System.nanoTime();
+            long firstNew = state.nextSegment();
             try {
-                tid = writer.commit();
+                tid = store.commitInSegment() ? writer.commitInline() : writer.commit();
                 observer.committed(System.nanoTime() - started, written);
             } catch (IOException e) {
                 rollbackLocked(txn);
                 throw new RepositoryIOException("commit failed in " + path, e);
+            }
+            if (tier != null) {
+                // the tier moved the transaction's segments off the volume: handles on the local
+                // files would keep their space until evicted
+                for (long s = firstNew; s <= tid; s++) {
+                    readers.invalidate(s);
+                }
             }
             publish(txn, tid);
             txn.state = Transaction.State.COMMITTED;
@@ -1130,6 +1152,9 @@ public final class Repository implements AutoCloseable {
             if (appendOnly) {
                 try {
                     TransactionsLogFile.append(path, tid, Instant.now());
+                    if (tier != null) {
+                        tier.fileChanged(path.resolve(TransactionsLogFile.NAME));
+                    }
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.WARNING, "{0}: transaction {1} is committed but not in the transactions log: {2}",
                             path, tid, e.toString());
@@ -1379,6 +1404,15 @@ public final class Repository implements AutoCloseable {
                 // a repair may have replaced the state while this one was written: then it is not current
                 checkpointTransaction = snapshot.transactionId();
             }
+            if (tier != null) {
+                try {
+                    tier.checkpointWritten(snapshot.transactionId(), Checkpoint.files(path, snapshot.transactionId()), appendOnly);
+                } catch (IOException e) {
+                    // the commits stand; the next checkpoint (or a replay) covers them
+                    LOG.log(System.Logger.Level.WARNING, "{0}: checkpoint {1} was not copied to the storage tier: {2}", path,
+                            snapshot.transactionId(), e.toString());
+                }
+            }
         } finally {
             checkpointLock.unlock();
         }
@@ -1555,6 +1589,9 @@ public final class Repository implements AutoCloseable {
             }
             try {
                 NonceFile.write(path, next);
+                if (tier != null) {
+                    tier.fileChanged(path.resolve(NonceFile.NAME));
+                }
             } catch (IOException e) {
                 throw new RepositoryIOException("cannot write the nonce of " + path, e);
             }
@@ -1616,6 +1653,9 @@ public final class Repository implements AutoCloseable {
                 change.apply(c);
                 c.save(path.resolve(RepositoryConfig.FILE_NAME));
                 config = c;
+                if (tier != null) {
+                    tier.fileChanged(path.resolve(RepositoryConfig.FILE_NAME));
+                }
             } catch (IOException e) {
                 throw new RepositoryIOException("cannot write the config of " + path, e);
             }

@@ -52,6 +52,25 @@ public interface SegmentStore extends Closeable {
     /** Free bytes on the storage that new segments go to. */
     long usableSpace() throws IOException;
 
+    /**
+     * The segment {@code commitSegment}, which ends in a COMMIT, and every segment before it are
+     * written and synced locally. A store that keeps committed segments elsewhere (object storage)
+     * makes every one of them durable there before returning; an exception means the commit did
+     * not happen (the caller rolls it back). A local store has nothing left to do.
+     */
+    default void commit(long commitSegment) throws IOException {
+    }
+
+    /**
+     * Whether a commit should end the transaction's last segment with its COMMIT (what Borg
+     * does for intermediate commits) instead of writing a segment holding only the COMMIT: a
+     * store where every segment costs a request (object storage) then makes a small commit one
+     * upload. Local stores keep Borg's final-commit layout.
+     */
+    default boolean commitInSegment() {
+        return false;
+    }
+
     /** Positional reads of one segment; thread-safe. */
     interface ReadHandle extends Closeable {
         /** Reads into {@code dst} from {@code position}; returns bytes read, -1 at end. */

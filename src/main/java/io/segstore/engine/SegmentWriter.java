@@ -199,9 +199,32 @@ final class SegmentWriter {
             handle = null;
             h.close();
         }
+        store.commit(commitSegment); // a tier makes the segments durable beyond this volume
         segment = commitSegment + 1;
         offset = 0;
         flushed = 0;
+        bytesSinceCommit = 0;
+        return commitSegment;
+    }
+
+    /**
+     * Commits by appending the COMMIT to the open segment (Borg's intermediate commit), which is
+     * then synced and closed; without an open segment, as {@link #commit()}. Returns the
+     * transaction id (that segment's number).
+     */
+    long commitInline() throws IOException {
+        if (handle == null) {
+            return commit();
+        }
+        if (buffer.remaining() < SegmentFile.COMMIT_SIZE) {
+            flushBuffer();
+        }
+        buffer.put(SegmentFile.commitEntry());
+        offset += SegmentFile.COMMIT_SIZE;
+        long commitSegment = segment;
+        closeSegment();
+        store.syncDirectories();
+        store.commit(commitSegment);
         bytesSinceCommit = 0;
         return commitSegment;
     }

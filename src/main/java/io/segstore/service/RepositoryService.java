@@ -19,6 +19,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import io.segstore.engine.format.RepositoryConfig;
+import io.segstore.tier.ObjectStores;
+import io.segstore.tier.S3RepositoryTier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Service;
 
@@ -39,6 +42,12 @@ public class RepositoryService implements DisposableBean {
     private final Map<String, ManagedRepository> open = new ConcurrentHashMap<>();
     /** Repositories that exist but could not be opened, with the reason. */
     private final Map<String, String> unavailable = new ConcurrentHashMap<>();
+    /** Repositories in object storage: name to store. */
+    private final Map<String, String> tiers = new ConcurrentHashMap<>();
+    /** Told before a repository is created in a bucket (the creator takes its writer lease first). */
+    private volatile java.util.function.Consumer<String> createdInBucket = n -> { };
+    /** What a commit of a repository in a bucket needs (its writer lease held); set by the lease coordinator. */
+    private volatile java.util.function.Function<String, java.util.function.BooleanSupplier> fences = n -> () -> true;
     private final ScheduledExecutorService sweeper;
     private final List<RepositoryListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Opens the repositories found at start-up in the background, so that probes answer meanwhile. */
@@ -53,9 +62,15 @@ public class RepositoryService implements DisposableBean {
         void closed(String name);
     }
 
-    public RepositoryService(SegstoreProperties properties, JobService jobs) throws IOException {
+    /** Where repositories in object storage live ({@code segstore.s3.*}); empty when none is configured. */
+    private final ObjectStores objectStores;
+    /** The setting in a repository's config naming the object store it lives in. */
+    public static final String STORAGE = "storage";
+
+    public RepositoryService(SegstoreProperties properties, JobService jobs, ObjectStores objectStores) throws IOException {
         this.properties = properties;
         this.jobs = jobs;
+        this.objectStores = objectStores;
         this.dataDir = properties.dataDir().toAbsolutePath().normalize();
         Files.createDirectories(dataDir);
         clearStaging();
@@ -99,6 +114,14 @@ public class RepositoryService implements DisposableBean {
         return startupComplete;
     }
 
+    public void fences(java.util.function.Function<String, java.util.function.BooleanSupplier> fences) {
+        this.fences = fences;
+    }
+
+    public void onCreatedInBucket(java.util.function.Consumer<String> listener) {
+        this.createdInBucket = listener;
+    }
+
     public void addListener(RepositoryListener listener) {
         listeners.add(listener);
         open.values().forEach(listener::opened);
@@ -119,8 +142,178 @@ public class RepositoryService implements DisposableBean {
         }
     }
 
+    /**
+     * Makes a local working copy of every repository of the configured object stores that has
+     * none yet (an instance started on an empty volume serves the whole bucket).
+     */
+    private void hydrateFromStores() {
+        for (String store : objectStores.names()) {
+            List<String> names;
+            try {
+                names = objectStores.store(store).listNames("");
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot list the repositories of object store {0}: {1}", store, e.getMessage());
+                continue;
+            }
+            for (String name : names) {
+                try {
+                    Names.repository(name);
+                } catch (ServiceException e) {
+                    continue;
+                }
+                Path dir = dataDir.resolve(name);
+                if (Files.exists(dir) || open.containsKey(name)) {
+                    continue;
+                }
+                S3RepositoryTier tier = objectStores.tier(store, name);
+                try {
+                    if (tier.existsInBucket()) {
+                        tier.hydrate(dir);
+                    }
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot fetch repository {0} from object store {1}: {2}", name, store, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Fetches a repository of that name from the first configured store that holds one. */
+    private void hydrate(String name, Path dir) {
+        for (String store : objectStores.names()) {
+            S3RepositoryTier tier = objectStores.tier(store, name);
+            try {
+                if (tier.existsInBucket()) {
+                    tier.hydrate(dir);
+                    return;
+                }
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot fetch repository {0} from object store {1}: {2}", name, store, e.getMessage());
+            }
+        }
+    }
+
+    /** The tier of a repository whose local copy names an object store, or null for a local one. */
+    private S3RepositoryTier tierOf(String name, Path dir) {
+        if (objectStores.names().isEmpty()) {
+            return null;
+        }
+        String storage;
+        try {
+            storage = RepositoryConfig.read(dir.resolve(RepositoryConfig.FILE_NAME)).get(RepositoryConfig.SEGSTORE, STORAGE);
+        } catch (IOException e) {
+            return null; // opening reports the damage
+        }
+        if (storage == null || storage.isBlank()) {
+            return null;
+        }
+        if (!objectStores.names().contains(storage.strip())) {
+            throw new io.segstore.engine.InvalidRepositoryException("repository " + name + " lives in object store " + storage.strip()
+                    + ", which is not configured (segstore.s3.stores." + storage.strip() + ")");
+        }
+        return objectStores.tier(storage.strip(), name);
+    }
+
+    /**
+     * A repository in a bucket opens read-only: it follows the bucket until a write makes this
+     * instance take its writer lease ({@link #reopen}).
+     */
+    private OpenOptions openOptions(String name, Path dir) {
+        S3RepositoryTier tier = tierOf(name, dir);
+        if (tier == null) {
+            return openOptions();
+        }
+        tiers.put(name, tier.storeName());
+        return openOptions().withTier(tier.fence(fences.apply(name))).withReadOnly(true);
+    }
+
+    /** The object store a repository lives in, or null for a local one (or one not open). */
+    public String storageOf(String name) {
+        return tiers.get(name);
+    }
+
+    /** The tier of a repository in a bucket, new (for a new open), or null. */
+    public S3RepositoryTier newTier(String name) {
+        String store = tiers.get(name);
+        return store == null ? null : objectStores.tier(store, name);
+    }
+
+    public ObjectStores objectStores() {
+        return objectStores;
+    }
+
+    /**
+     * Forgets a repository in a bucket that another instance destroyed: closes it here and removes
+     * the local working copy (the bucket no longer holds it).
+     */
+    public synchronized void forgetDestroyed(String name) {
+        ManagedRepository old = open.get(name);
+        if (old != null) {
+            unregister(name);
+            try {
+                old.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing {0}: {1}", name, e.toString());
+            }
+        }
+        tiers.remove(name);
+        unavailable.remove(name);
+        removeQuietly(dataDir.resolve(name));
+        LOG.log(System.Logger.Level.INFO, "repository {0} was destroyed in its object store: forgotten here", name);
+    }
+
+    /**
+     * Opens a repository in a bucket again, from the bucket's newest state: read-only to follow
+     * another instance's commits, or writable once this instance holds the writer lease. The old
+     * instance is closed (a read-only one a little later, so reads in flight finish).
+     */
+    public synchronized ManagedRepository reopen(String name, boolean writable) {
+        ManagedRepository old = open.get(name);
+        String store = tiers.get(name);
+        if (store == null) {
+            throw new IllegalStateException(name + " is not in an object store");
+        }
+        Path dir = dataDir.resolve(name);
+        S3RepositoryTier tier = objectStores.tier(store, name).fence(fences.apply(name));
+        boolean oldWritable = old != null && !old.repository().isReadOnly();
+        if (old != null) {
+            unregister(name); // listeners (metrics) see the old one go before the new one comes
+        }
+        if (old != null && (writable || oldWritable)) {
+            try {
+                old.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing {0} before reopening it: {1}", name, e.toString());
+            }
+        }
+        try {
+            tier.refreshLocal(dir);
+        } catch (IOException e) {
+            throw new io.segstore.engine.RepositoryIOException("cannot refresh " + name + " from object store " + store, e);
+        }
+        ManagedRepository m;
+        try {
+            m = new ManagedRepository(name, Repository.open(dir, openOptions().withTier(tier).withReadOnly(!writable)), properties);
+        } catch (RepositoryException e) {
+            unregister(name);
+            unavailable.put(name, e.getMessage());
+            throw e;
+        }
+        register(name, m);
+        if (old != null && !(writable || oldWritable)) {
+            sweeper.schedule(() -> {
+                try {
+                    old.close();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "closing a replaced view of {0}: {1}", name, e.toString());
+                }
+            }, 10, TimeUnit.SECONDS);
+        }
+        return m;
+    }
+
     /** Opens every repository in the data directory that is not open yet. */
     private void openExisting() throws IOException {
+        hydrateFromStores();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir)) {
             for (Path dir : dirs) {
                 String name = dir.getFileName().toString();
@@ -146,12 +339,15 @@ public class RepositoryService implements DisposableBean {
             return false;
         }
         Path dir = dataDir.resolve(name);
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            hydrate(name, dir); // created in a bucket by another instance since this one started
+        }
         // a symbolic link could lead out of the data directory: only real directories are repositories
         if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !Repository.isRepository(dir)) {
             return false;
         }
         try {
-            register(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+            register(name, new ManagedRepository(name, Repository.open(dir, openOptions(name, dir)), properties));
         } catch (RepositoryException e) {
             LOG.log(System.Logger.Level.ERROR, "repository {0} cannot be opened: {1}", name, e.getMessage());
             unavailable.put(name, e.getMessage());
@@ -233,7 +429,7 @@ public class RepositoryService implements DisposableBean {
 
     /** Settings a repository is created with; null fields take Borg's defaults. */
     public record CreateRequest(Boolean appendOnly, Long storageQuota, Long maxSegmentSize, Integer segmentsPerDir,
-                                Long additionalFreeSpace, String verify) {
+                                Long additionalFreeSpace, String verify, String storage) {
     }
 
     public synchronized ManagedRepository create(String name, CreateRequest request) {
@@ -241,7 +437,7 @@ public class RepositoryService implements DisposableBean {
         if (exists(name)) {
             throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + name + " already exists.");
         }
-        CreateRequest r = request == null ? new CreateRequest(null, null, null, null, null, null) : request;
+        CreateRequest r = request == null ? new CreateRequest(null, null, null, null, null, null, null) : request;
         CreateOptions options = CreateOptions.defaults();
         try {
             if (r.appendOnly() != null) {
@@ -265,12 +461,51 @@ public class RepositoryService implements DisposableBean {
         }
         String verify = verifyMode(r.verify());
         Path dir = dataDir.resolve(name);
+        OpenOptions open = openOptions();
+        String storage = r.storage() == null || r.storage().isBlank() ? null : r.storage().strip();
+        if (storage != null) {
+            if (!objectStores.names().contains(storage)) {
+                throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "storage names an object store configured as "
+                        + "segstore.s3.stores.<name>; there is no store \"" + Names.printable(storage) + "\".");
+            }
+            S3RepositoryTier tier = objectStores.tier(storage, name);
+            try {
+                if (tier.existsInBucket()) {
+                    throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
+                            "Repository " + name + " already exists in object store " + storage + ".");
+                }
+            } catch (IOException e) {
+                throw new io.segstore.engine.RepositoryIOException("cannot reach object store " + storage, e);
+            }
+            open = open.withTier(tier.fence(fences.apply(name)));
+            tiers.put(name, storage);
+            createdInBucket.accept(name); // the creator is the first writer: it takes the lease first
+        }
         Repository repository;
+        boolean existedBefore = Files.exists(dir);
         try {
-            repository = Repository.create(dir, options, openOptions());
+            repository = Repository.create(dir, options, open);
         } catch (RepositoryAlreadyExistsException | io.segstore.engine.PathAlreadyExistsException e) {
+            if (storage != null && !existedBefore) {
+                removeQuietly(dir);
+                tiers.remove(name);
+                throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
+                        "Repository " + name + " already exists in object store " + storage + ".", e);
+            }
             throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS,
                     "Something named " + name + " already exists in the data directory.", e);
+        } catch (RepositoryException e) {
+            if (storage != null && !existedBefore) {
+                removeQuietly(dir); // the bucket refused it: no local leftover may pass for a repository
+            }
+            if (storage != null) {
+                tiers.remove(name);
+            }
+            throw e;
+        }
+        if (storage != null) {
+            repository.setSetting(STORAGE, storage);
+            tiers.put(name, storage);
         }
         if (!"none".equals(verify)) {
             repository.setSetting(ManagedRepository.VERIFY, verify);
@@ -312,6 +547,7 @@ public class RepositoryService implements DisposableBean {
             m.repository().destroy();
         } finally {
             jobs.forget(name);
+            tiers.remove(name);
         }
     }
 
@@ -332,10 +568,20 @@ public class RepositoryService implements DisposableBean {
         Path dir = dataDir.resolve(name);
         Repository.breakLock(dir);
         try {
-            register(name, new ManagedRepository(name, Repository.open(dir, openOptions()), properties));
+            register(name, new ManagedRepository(name, Repository.open(dir, openOptions(name, dir)), properties));
         } catch (RepositoryException e) {
             unavailable.put(name, e.getMessage());
             throw e;
+        }
+    }
+
+    private static void removeQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not remove {0}: {1}", dir, e.toString());
         }
     }
 

@@ -73,7 +73,8 @@ final class OpenApiSchemas {
                 .field("segmentsPerDir", "Segment files per directory under data/, at least 1 (default 1000)")
                 .field("additionalFreeSpace", "Free disk space in bytes to keep beyond each commit's needs (default 0)")
                 .oneOf("verify", "With `sha256` a PUT's body must hash to its id (Borg's manifest id exempt); default `none`",
-                        "none", "sha256");
+                        "none", "sha256")
+                .field("storage", "The object store (segstore.s3.stores.<name>) the repository lives in; absent: local");
         schema(c, "LastCheck", "The last check that finished, as recorded in the repository's config")
                 .field("time", "When it finished (ISO-8601)")
                 .oneOf("mode", "What it did", "full", "partial", "repair")

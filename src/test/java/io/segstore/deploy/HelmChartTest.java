@@ -234,6 +234,49 @@ class HelmChartTest extends RunningServiceTestBase {
     }
 
     @Test
+    void objectStoreValuesBindToTheTiersPropertiesWithCredentialsOnlyFromTheSecret() throws Exception {
+        Manifests rendered = HelmChart.render("""
+                replicaCount: 3
+                s3:
+                  stores:
+                    main:
+                      endpoint: https://s3.example.com
+                      bucket: backups
+                      prefix: segstore
+                      pathStyle: true
+                      existingSecret: segstore-s3
+                  leaseTtl: 20s
+                """);
+        Map<String, Object> statefulSet = rendered.one("StatefulSet");
+        assertThat(Tree.map(statefulSet.get("spec")).get("replicas")).isEqualTo(3);
+        Map<String, Object> env = new java.util.HashMap<>(rendered.env());
+        assertThat(env).containsKeys("SEGSTORE_S3_STORES_MAIN_ACCESSKEY", "SEGSTORE_S3_STORES_MAIN_SECRETKEY");
+        assertThat(env.get("SEGSTORE_S3_STORES_MAIN_SECRETKEY")).as("from the Secret, not a value").isNull();
+        assertThat(env.get("SEGSTORE_S3_ADVERTISEURL")).isEqualTo("http://$(POD_NAME).backup-segstore-headless.$(POD_NAMESPACE).svc:8080");
+        env.put("SEGSTORE_S3_STORES_MAIN_ACCESSKEY", "from-secret-a");
+        env.put("SEGSTORE_S3_STORES_MAIN_SECRETKEY", "from-secret-s");
+        env.put("SEGSTORE_S3_ADVERTISEURL", "http://backup-segstore-1.backup-segstore-headless.ns.svc:8080");
+        Binder binder = new Binder(ConfigurationPropertySources.from(
+                new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, env)));
+        io.segstore.tier.S3Properties s3 = binder.bind("segstore.s3", io.segstore.tier.S3Properties.class).get();
+        io.segstore.tier.S3Properties.Store main = s3.stores().get("main");
+        assertThat(main.endpoint()).hasToString("https://s3.example.com");
+        assertThat(main.bucket()).isEqualTo("backups");
+        assertThat(main.prefix()).isEqualTo("segstore");
+        assertThat(main.pathStyle()).isTrue();
+        assertThat(main.accessKey()).isEqualTo("from-secret-a");
+        assertThat(main.secretKey()).isEqualTo("from-secret-s");
+        assertThat(s3.leaseTtl()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(s3.advertiseUrl()).isEqualTo("http://backup-segstore-1.backup-segstore-headless.ns.svc:8080");
+        String manifests = rendered.text();
+        assertThat(manifests).doesNotContain("from-secret");
+
+        assertThatThrownBy(() -> HelmChart.render("replicaCount: 2\n")).hasMessageContaining("needs s3.stores");
+        assertThatThrownBy(() -> HelmChart.render("s3:\n  stores:\n    My-Store:\n      bucket: b\n"))
+                .hasMessageContaining("lower-case letters and digits");
+    }
+
+    @Test
     void extraConfigurationIsAConfigMapThatSpringReads() throws Exception {
         Manifests configured = HelmChart.render("config:\n  segstore:\n    jobs:\n      threads: 4\n");
         Map<String, Object> configMap = configured.named("ConfigMap", "backup-segstore-config");

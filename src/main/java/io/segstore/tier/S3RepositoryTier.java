@@ -1,0 +1,239 @@
+package io.segstore.tier;
+
+import io.segstore.engine.LocalSegmentStore;
+import io.segstore.engine.RepositoryAlreadyExistsException;
+import io.segstore.engine.RepositoryTier;
+import io.segstore.engine.SegmentStore;
+import io.segstore.engine.format.BorgIndexFile;
+import io.segstore.engine.format.HintsFile;
+import io.segstore.engine.format.IntegrityFile;
+import io.segstore.engine.format.KeyIndexFile;
+import io.segstore.engine.format.NonceFile;
+import io.segstore.engine.format.RepositoryConfig;
+import io.segstore.engine.format.TransactionsLogFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One repository in a bucket, under {@code <prefix>/<repository>/} in Borg's layout (README,
+ * config, data/N/M, index.N, hints.N, integrity.N, plus Segstore's own index and nonce and
+ * transactions when present).
+ */
+public final class S3RepositoryTier implements RepositoryTier {
+
+    private static final System.Logger LOG = System.getLogger(S3RepositoryTier.class.getName());
+    static final String README = "README";
+    private static final String[] CHECKPOINT_PREFIXES = {HintsFile.PREFIX, BorgIndexFile.PREFIX, KeyIndexFile.PREFIX, IntegrityFile.PREFIX};
+
+    private final ObjectStore store;
+    private final String name;
+    private final String root;
+    private final BlockCache cache;
+    private final ExecutorService uploads;
+    private final TierMetrics metrics;
+    private volatile TieredSegmentStore segments;
+    private volatile BooleanSupplier fence = () -> true;
+
+    public S3RepositoryTier(ObjectStore store, String repository, BlockCache cache, ExecutorService uploads, TierMetrics metrics) {
+        this.store = store;
+        this.name = repository;
+        this.root = repository + "/";
+        this.cache = cache;
+        this.uploads = uploads;
+        this.metrics = metrics;
+    }
+
+    public String storeName() {
+        return store.name();
+    }
+
+    /** Whether the bucket holds a repository of this name (its config). */
+    public boolean existsInBucket() throws IOException {
+        return store.head(root + RepositoryConfig.FILE_NAME) != null;
+    }
+
+    @Override
+    public SegmentStore segments(LocalSegmentStore local, int segmentsPerDir, BooleanSupplier appendOnly) throws IOException {
+        TieredSegmentStore s = new TieredSegmentStore(store, root, local, segmentsPerDir, cache, uploads, appendOnly, metrics);
+        s.fence(fence);
+        segments = s;
+        return s;
+    }
+
+    /**
+     * What must hold for a commit to start: this instance still holds the repository's writer
+     * lease (checked before every upload; a commit without it fails, nothing acknowledged).
+     */
+    public S3RepositoryTier fence(BooleanSupplier mayCommit) {
+        this.fence = mayCommit;
+        TieredSegmentStore s = segments;
+        if (s != null) {
+            s.fence(mayCommit);
+        }
+        return this;
+    }
+
+    TieredSegmentStore segmentStore() {
+        return segments;
+    }
+
+    @Override
+    public void created(Path repository) throws IOException {
+        // the config claims the name: two instances creating the same repository, one wins
+        if (!store.createFromFile(root + RepositoryConfig.FILE_NAME, repository.resolve(RepositoryConfig.FILE_NAME))) {
+            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
+        }
+        store.createFromFile(root + README, repository.resolve(README));
+    }
+
+    @Override
+    public void fileChanged(Path file) throws IOException {
+        store.put(root + file.getFileName(), Files.readAllBytes(file));
+    }
+
+    @Override
+    public void checkpointWritten(long transaction, List<Path> files, boolean keepOlder) throws IOException {
+        for (Path f : files) {
+            // a checkpoint of a transaction is the same whoever wrote it: an existing one is kept
+            store.createFromFile(root + f.getFileName(), f);
+            metrics.checkpointUploads.incrementAndGet();
+        }
+        TieredSegmentStore tiered = segments;
+        if (tiered != null) {
+            tiered.checkpointUploaded();
+        }
+        if (keepOlder) {
+            return;
+        }
+        for (Map.Entry<Long, List<String>> e : checkpoints().entrySet()) {
+            if (e.getKey() < transaction) {
+                // the integrity file, written last, goes first: what is left is never taken for a complete set
+                for (String n : e.getValue().stream().sorted(Comparator.comparing((String s) -> !s.startsWith(IntegrityFile.PREFIX))).toList()) {
+                    store.delete(root + n);
+                }
+            }
+        }
+    }
+
+    /** Checkpoint files in the bucket by transaction. */
+    private TreeMap<Long, List<String>> checkpoints() throws IOException {
+        TreeMap<Long, List<String>> out = new TreeMap<>();
+        for (ObjectStore.Listed o : store.listFiles(root)) {
+            String n = o.key().substring(root.length());
+            for (String p : CHECKPOINT_PREFIXES) {
+                if (n.startsWith(p) && isNumber(n.substring(p.length()))) {
+                    out.computeIfAbsent(Long.parseLong(n.substring(p.length())), k -> new ArrayList<>()).add(n);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void destroy() throws IOException {
+        store.delete(root + RepositoryConfig.FILE_NAME); // first: a half-removed prefix is no repository
+        for (ObjectStore.Listed o : store.list(root)) {
+            store.delete(o.key());
+        }
+    }
+
+    /**
+     * Makes {@code dir} (absent or empty) the local working copy of the bucket's repository:
+     * README, config, nonce, transactions log and the newest complete checkpoint (so that opening
+     * replays only the segments after it); the segments stay in the bucket.
+     */
+    public void hydrate(Path dir) throws IOException {
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".hydrating");
+        if (Files.exists(tmp)) {
+            try (var walk = Files.walk(tmp)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(tmp.resolve("data"));
+        if (!store.download(root + RepositoryConfig.FILE_NAME, tmp.resolve(RepositoryConfig.FILE_NAME))) {
+            throw new IOException("the bucket holds no repository " + name);
+        }
+        store.download(root + README, tmp.resolve(README));
+        refreshLocal(tmp);
+        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Brings a local working copy up to the bucket: config, nonce and transactions log, and the
+     * bucket's newest complete checkpoint when it is newer than the local one (so that reopening
+     * replays only what came after it).
+     */
+    public void refreshLocal(Path dir) throws IOException {
+        store.download(root + RepositoryConfig.FILE_NAME, dir.resolve(RepositoryConfig.FILE_NAME));
+        store.download(root + NonceFile.NAME, dir.resolve(NonceFile.NAME));
+        store.download(root + TransactionsLogFile.NAME, dir.resolve(TransactionsLogFile.NAME));
+        long local = -1;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (n.startsWith(IntegrityFile.PREFIX) && isNumber(n.substring(IntegrityFile.PREFIX.length()))) {
+                    local = Math.max(local, Long.parseLong(n.substring(IntegrityFile.PREFIX.length())));
+                }
+            }
+        }
+        TreeMap<Long, List<String>> sets = checkpoints();
+        for (Long t : sets.descendingKeySet()) {
+            if (t <= local) {
+                break;
+            }
+            List<String> names = sets.get(t);
+            boolean complete = names.contains(IntegrityFile.PREFIX + t) && names.contains(HintsFile.PREFIX + t)
+                    && names.contains(BorgIndexFile.PREFIX + t);
+            if (!complete) {
+                continue;
+            }
+            // integrity last: a set interrupted half-way is never taken for complete
+            for (String n : names.stream().sorted(Comparator.comparing((String x) -> x.startsWith(IntegrityFile.PREFIX))).toList()) {
+                store.download(root + n, dir.resolve(n));
+            }
+            LOG.log(System.Logger.Level.INFO, "repository {0}: fetched checkpoint {1} from {2}", name, t, store.name());
+            break;
+        }
+    }
+
+    /** The highest segment number in the bucket (one listing), or -1. */
+    public long highestSegment() throws IOException {
+        long max = -1;
+        String prefix = root + "data/";
+        for (ObjectStore.Listed o : store.list(prefix)) {
+            String rest = o.key().substring(prefix.length());
+            int slash = rest.indexOf('/');
+            if (slash > 0 && isNumber(rest.substring(slash + 1)) && o.size() > 0) {
+                max = Math.max(max, Long.parseLong(rest.substring(slash + 1)));
+            }
+        }
+        return max;
+    }
+
+    /** The writer lease of this repository for an instance called {@code me}, reachable at {@code url}. */
+    public BucketLease lease(String me, String url, java.time.Duration ttl) {
+        return new BucketLease(store, name, me, url, ttl);
+    }
+
+    private static boolean isNumber(String s) {
+        if (s.isEmpty() || s.length() > 18) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

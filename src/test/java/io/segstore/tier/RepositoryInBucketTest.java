@@ -1,0 +1,212 @@
+package io.segstore.tier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.segstore.engine.CreateOptions;
+import io.segstore.engine.ObjectId;
+import io.segstore.engine.OpenOptions;
+import io.segstore.engine.Repository;
+import io.segstore.engine.RepositoryAlreadyExistsException;
+import io.segstore.engine.Transaction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine with its segments in a bucket (s3proxy in process): Borg's layout under the prefix,
+ * commits acknowledged only once uploaded, reads through the cache, checkpoints in the bucket,
+ * and an instance with an empty volume serving the repository from its newest checkpoint.
+ */
+class RepositoryInBucketTest {
+
+    @TempDir
+    static Path tmp;
+    static S3TestServer server;
+    static ObjectStores stores;
+    static S3Properties properties;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = S3TestServer.start(Files.createDirectories(tmp.resolve("s3")));
+        server.createBucket("backups");
+        S3Properties p = properties = new S3Properties(Map.of("main", new S3Properties.Store(server.endpoint(), S3TestServer.REGION, "backups",
+                "segstore", S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(5), 3)),
+                8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null);
+        stores = new ObjectStores(p);
+        stores.verifyConditionalWrites();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        stores.close();
+        server.close();
+    }
+
+    static OpenOptions options(S3RepositoryTier tier) {
+        return OpenOptions.defaults().withBackgroundCheckpoints(false).withHostId("segstore-test").withTier(tier);
+    }
+
+    static ObjectId id(String name) throws Exception {
+        return ObjectId.of(MessageDigest.getInstance("SHA-256").digest(name.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    static byte[] data(int n, int seed) {
+        byte[] b = new byte[n];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static Set<String> keys(String prefix) throws Exception {
+        Set<String> out = new TreeSet<>();
+        for (ObjectStore.Listed l : stores.store("main").list(prefix)) {
+            out.add(l.key());
+        }
+        return out;
+    }
+
+    static long localSegments(Path repo) throws Exception {
+        try (Stream<Path> s = Files.walk(repo.resolve("data"))) {
+            return s.filter(Files::isRegularFile).count();
+        }
+    }
+
+    @Test
+    void committedSegmentsAndCheckpointsLiveInTheBucketInBorgsLayout() throws Exception {
+        Path dir = tmp.resolve("volume-a").resolve("layout");
+        Files.createDirectories(dir.getParent());
+        S3RepositoryTier tier = stores.tier("main", "layout");
+        try (Repository repo = Repository.create(dir, CreateOptions.defaults().withMaxSegmentSize(100_000), options(tier))) {
+            for (int t = 0; t < 3; t++) {
+                try (Transaction txn = repo.begin()) {
+                    for (int i = 0; i < 5; i++) {
+                        txn.put(id("o" + t + "-" + i), data(40_000, t * 10 + i));
+                    }
+                    txn.commit();
+                }
+                assertEquals(0, localSegments(dir), "once acknowledged, every segment of the commit is in the bucket");
+            }
+            for (int t = 0; t < 3; t++) {
+                for (int i = 0; i < 5; i++) {
+                    assertArrayEquals(data(40_000, t * 10 + i), repo.get(id("o" + t + "-" + i)));
+                }
+            }
+            repo.checkpointNow();
+        }
+        Set<String> keys = keys("layout/");
+        assertTrue(keys.containsAll(List.of("layout/README", "layout/config")), keys.toString());
+        long segments = keys.stream().filter(k -> k.startsWith("layout/data/0/")).count();
+        assertTrue(segments >= 6, "data segments and commit segments: " + keys);
+        long tid = keys.stream().filter(k -> k.startsWith("layout/index.")).mapToLong(k -> Long.parseLong(k.substring("layout/index.".length())))
+                .max().orElseThrow();
+        for (String f : List.of("hints.", "integrity.", "segstore-index.")) {
+            assertTrue(keys.contains("layout/" + f + tid), "checkpoint file " + f + tid + " in " + keys);
+        }
+        assertEquals(1, keys.stream().filter(k -> k.startsWith("layout/index.")).count(), "older checkpoints are removed: " + keys);
+        assertTrue(keys.contains("layout/data/0/" + tid), "the newest commit segment: " + keys);
+    }
+
+    @Test
+    void aSecondCreateOfTheSameNameInTheBucketIsRefused() throws Exception {
+        Path one = Files.createDirectories(tmp.resolve("volume-b"));
+        Path two = Files.createDirectories(tmp.resolve("volume-c"));
+        Repository.create(one.resolve("twice"), CreateOptions.defaults(), options(stores.tier("main", "twice"))).close();
+        assertThrows(RepositoryAlreadyExistsException.class,
+                () -> Repository.create(two.resolve("twice"), CreateOptions.defaults(), options(stores.tier("main", "twice"))));
+    }
+
+    @Test
+    void anInstanceWithAnEmptyVolumeServesTheRepositoryFromItsNewestCheckpoint() throws Exception {
+        Path first = Files.createDirectories(tmp.resolve("volume-d")).resolve("moving");
+        try (Repository repo = Repository.create(first, CreateOptions.defaults(), options(stores.tier("main", "moving")))) {
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("before"), data(1000, 1));
+                txn.commit();
+            }
+            repo.checkpointNow();
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("after"), data(1000, 2));
+                txn.delete(id("before"));
+                txn.commit();
+            }
+            // no close: as if the instance was lost; its volume goes with it
+        }
+        Path second = Files.createDirectories(tmp.resolve("volume-e")).resolve("moving");
+        ObjectStores elsewhere = new ObjectStores(properties); // another instance: its own cache
+        S3RepositoryTier tier = elsewhere.tier("main", "moving");
+        tier.hydrate(second);
+        assertFalse(Files.exists(second.resolve("data").resolve("0")), "no segment is fetched whole");
+        try (Repository repo = Repository.open(second, options(tier))) {
+            assertEquals(1, repo.objectCount());
+            assertArrayEquals(data(1000, 2), repo.get(id("after")));
+            assertThrows(io.segstore.engine.ObjectNotFoundException.class, () -> repo.get(id("before")));
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("third"), data(10, 3));
+                txn.commit();
+            }
+        }
+        assertTrue(elsewhere.cache().misses() > 0, "reads went to the bucket");
+        assertTrue(elsewhere.cache().bytesFetched() > 0);
+        elsewhere.close();
+    }
+
+    @Test
+    void aSmallCommitIsOneConditionalUploadOfTheSegmentEndingInItsCommit() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("volume-f")).resolve("small");
+        try (Repository repo = Repository.create(dir, CreateOptions.defaults(), options(stores.tier("main", "small")))) {
+            long before = stores.metrics().uploads();
+            long tid;
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("tiny"), data(100, 5));
+                tid = txn.commit();
+            }
+            assertEquals(before + 1, stores.metrics().uploads(), "one PUT for the commit");
+            assertTrue(keys("small/data/").contains("small/data/0/" + tid));
+            assertArrayEquals(data(100, 5), repo.get(id("tiny")));
+        }
+    }
+
+    @Test
+    void aCommittedLookingSegmentLeftOnTheVolumeButNeverUploadedIsDiscardedAtOpen() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("volume-g")).resolve("crashed");
+        long tid;
+        try (Repository repo = Repository.create(dir, CreateOptions.defaults(), options(stores.tier("main", "crashed")))) {
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("acknowledged"), data(100, 7));
+                tid = txn.commit();
+            }
+        }
+        // what a process killed after writing its COMMIT locally but before the upload leaves behind
+        byte[] payload = data(200, 8);
+        byte[] lost = id("never acknowledged").toBytes();
+        java.nio.ByteBuffer segment = java.nio.ByteBuffer.allocate(8 + 41 + payload.length + 9).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        segment.put(io.segstore.engine.format.SegmentFile.MAGIC);
+        java.util.zip.CRC32 crc = io.segstore.engine.format.SegmentFile.putCrcStart(lost, payload.length);
+        crc.update(payload);
+        io.segstore.engine.format.SegmentFile.writePutHeader(segment, (int) crc.getValue(), lost, payload.length);
+        segment.put(payload).put(io.segstore.engine.format.SegmentFile.commitEntry());
+        Path leftover = dir.resolve("data").resolve("0").resolve(Long.toString(tid + 1));
+        Files.createDirectories(leftover.getParent());
+        Files.write(leftover, java.util.Arrays.copyOf(segment.array(), segment.position()));
+
+        try (Repository repo = Repository.open(dir, options(stores.tier("main", "crashed")))) {
+            assertEquals(tid, repo.transactionId(), "the bucket is the truth: the local COMMIT was never acknowledged");
+            assertThrows(io.segstore.engine.ObjectNotFoundException.class, () -> repo.get(id("never acknowledged")));
+            assertArrayEquals(data(100, 7), repo.get(id("acknowledged")));
+            assertFalse(Files.exists(leftover));
+        }
+    }
+}

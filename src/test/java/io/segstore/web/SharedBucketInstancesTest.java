@@ -1,0 +1,257 @@
+package io.segstore.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.segstore.tier.S3TestServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Several Segstore processes sharing one bucket (s3proxy in this JVM): any instance answers any
+ * request, one writer per repository through the bucket's lease, writes forwarded to the holder,
+ * commits seen by the others within the refresh interval, takeover after the holder is killed,
+ * and an instance with an empty volume serving what the bucket holds.
+ */
+class SharedBucketInstancesTest {
+
+    @TempDir
+    static Path tmp;
+    static S3TestServer s3;
+    static ServiceProcess a;
+    static ServiceProcess b;
+    static ApiClient apiA;
+    static ApiClient apiB;
+    static final List<ServiceProcess> started = new ArrayList<>();
+
+    static String[] args() {
+        List<String> out = new ArrayList<>();
+        s3.properties("main", "shared", "segstore").forEach((k, v) -> out.add("--" + k + "=" + v));
+        out.add("--segstore.s3.lease-ttl=3s");
+        out.add("--segstore.s3.refresh-interval=300ms");
+        out.add("--segstore.s3.cache-size=16777216");
+        return out.toArray(String[]::new);
+    }
+
+    static ServiceProcess instance(String name) throws Exception {
+        Path data = Files.createDirectories(tmp.resolve(name));
+        ServiceProcess p = ServiceProcess.start(data, tmp.resolve(name + ".log"), "/actuator/health/readiness", args());
+        started.add(p);
+        return p;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        s3 = S3TestServer.start(Files.createDirectories(tmp.resolve("s3")));
+        s3.createBucket("shared");
+        a = instance("a");
+        b = instance("b");
+        apiA = new ApiClient(a.port);
+        apiB = new ApiClient(b.port);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (ServiceProcess p : started) {
+            p.stop();
+        }
+        s3.close();
+        try (var logs = Files.list(tmp)) {
+            for (Path log : logs.filter(p -> p.toString().endsWith(".log")).toList()) {
+                String text = Files.readString(log);
+                Files.createDirectories(Path.of("target", "shared-bucket-logs"));
+                Files.writeString(Path.of("target", "shared-bucket-logs", log.getFileName().toString()), text);
+                assertTrue(!text.contains(S3TestServer.SECRET_KEY) && !text.contains(S3TestServer.ACCESS_KEY),
+                        "credentials in " + log.getFileName());
+            }
+        }
+    }
+
+    static String id(int n) {
+        return String.format("%064x", n);
+    }
+
+    static byte[] body(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Polls until the condition holds or the deadline passes (never a fixed sleep). */
+    static void await(String what, long seconds, Supplier<Boolean> condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.get()) {
+            assertTrue(System.nanoTime() < deadline, "not within " + seconds + " s: " + what);
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+        }
+    }
+
+    static void create(ApiClient api, String repo) {
+        ApiClient.Response r = api.putJson("/repos/" + repo, "{\"storage\": \"main\"}");
+        assertEquals(201, r.status(), r.text());
+    }
+
+    @Test
+    void writesThroughOneInstanceAreReadThroughTheOtherAndWritesToTheOtherAreForwarded() {
+        create(apiA, "photos");
+        assertEquals(201, apiA.put("/repos/photos/objects/" + id(1), body("one")).status());
+        await("instance b sees a's commit", 20, () -> apiB.get("/repos/photos/objects/" + id(1)).status() == 200);
+        assertEquals("one", apiB.get("/repos/photos/objects/" + id(1)).text());
+
+        ApiClient.Response viaB = apiB.put("/repos/photos/objects/" + id(2), body("two"));
+        assertEquals(201, viaB.status(), viaB.text());
+        assertEquals("two", apiA.get("/repos/photos/objects/" + id(2)).text(), "the write reached the holder, a");
+        await("b sees its own forwarded write", 20, () -> apiB.get("/repos/photos/objects/" + id(2)).status() == 200);
+    }
+
+    @Test
+    void aTransactionBegunOnOneInstanceIsContinuedAndCommittedThroughAnother() {
+        create(apiA, "docs");
+        ApiClient.Response begun = apiB.post("/repos/docs/transactions", null);
+        assertEquals(201, begun.status(), begun.text());
+        String txn = begun.json().get("id").asText();
+        Map<String, String> in = Map.of(SegstoreHeaders.TRANSACTION, txn);
+        assertEquals(201, apiA.put("/repos/docs/objects/" + id(10), body("ten"), in).status());
+        assertEquals(201, apiB.put("/repos/docs/objects/" + id(11), body("eleven"), in).status());
+        assertEquals("eleven", apiA.get("/repos/docs/objects/" + id(11), in).text(), "the transaction sees its own writes");
+        assertEquals(404, apiA.get("/repos/docs/objects/" + id(10)).status(), "nothing uncommitted is visible");
+        ApiClient.Response committed = apiB.post("/repos/docs/transactions/" + txn + "/commit", null);
+        assertEquals(200, committed.status(), committed.text());
+        assertEquals("ten", apiA.get("/repos/docs/objects/" + id(10)).text());
+        await("b sees the commit", 20, () -> apiB.get("/repos/docs/objects/" + id(11)).status() == 200);
+    }
+
+    @Test
+    void killingTheLeaseHolderLetsAnotherInstanceTakeOverWithEveryAcknowledgedCommitIntact() throws Exception {
+        ServiceProcess c = instance("c");
+        ApiClient apiC = new ApiClient(c.port);
+        create(apiC, "ledger");
+        for (int i = 0; i < 20; i++) {
+            assertEquals(201, apiC.put("/repos/ledger/objects/" + id(100 + i), body("entry " + i)).status());
+        }
+        ApiClient.Response begun = apiC.post("/repos/ledger/transactions", null);
+        assertEquals(201, begun.status(), begun.text());
+        Map<String, String> in = Map.of(SegstoreHeaders.TRANSACTION, begun.json().get("id").asText());
+        assertEquals(201, apiC.put("/repos/ledger/objects/" + id(999), body("never committed"), in).status());
+        c.kill();
+
+        // until the lease expires the writes find no writer; then b takes the lease over
+        await("b takes over the writer lease", 30, () -> apiB.put("/repos/ledger/objects/" + id(200), body("after")).status() == 201);
+        for (int i = 0; i < 20; i++) {
+            assertEquals("entry " + i, apiB.get("/repos/ledger/objects/" + id(100 + i)).text(), "acknowledged commit " + i);
+        }
+        assertEquals(404, apiB.get("/repos/ledger/objects/" + id(999)).status(), "the killed holder's open transaction is gone");
+        await("a sees the new holder's commit", 20, () -> apiA.get("/repos/ledger/objects/" + id(200)).status() == 200);
+        assertEquals("entry 19", apiA.get("/repos/ledger/objects/" + id(119)).text());
+        assertEquals(201, apiA.put("/repos/ledger/objects/" + id(201), body("via a")).status(), "forwarded to b");
+        assertEquals("via a", apiB.get("/repos/ledger/objects/" + id(201)).text());
+    }
+
+    @Test
+    void anInstanceWithAnEmptyVolumeServesTheBucketsRepositories() throws Exception {
+        create(apiA, "archive");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(201, apiA.put("/repos/archive/objects/" + id(300 + i), body("archived " + i)).status());
+        }
+        ServiceProcess d = instance("d");
+        ApiClient apiD = new ApiClient(d.port);
+        assertEquals("archived 4", apiD.get("/repos/archive/objects/" + id(304)).text());
+        assertTrue(apiD.get("/repos").text().contains("archive"));
+        String metrics = apiD.get("/actuator/prometheus").text();
+        assertTrue(metrics.contains("segstore_s3_cache_misses_total") && metrics.contains("segstore_s3_cache_fetched_bytes_total"), metrics);
+        assertTrue(!metrics.contains(S3TestServer.SECRET_KEY));
+        d.stop();
+    }
+
+    @Test
+    void killingTheHolderInTheMiddleOfALargeCommitLeavesAllOrNothingAndABucketBorgAccepts() throws Exception {
+        ServiceProcess e = instance("e");
+        ApiClient apiE = new ApiClient(e.port);
+        create(apiE, "media");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(201, apiE.put("/repos/media/objects/" + id(400 + i), body("small " + i)).status());
+        }
+        byte[] big = new byte[16 << 20]; // under Borg's largest object
+        new java.util.Random(9).nextBytes(big);
+        Thread upload = new Thread(() -> {
+            try {
+                apiE.put("/repos/media/objects/" + id(499), big);
+            } catch (RuntimeException ex) {
+                // the instance dies under it
+            }
+        });
+        upload.setDaemon(true);
+        upload.start();
+        Path volume = tmp.resolve("e");
+        // its body staged, or its segment being written or uploaded: the commit is under way
+        await("the large object is on its way through e's volume", 60, () -> {
+            if (!upload.isAlive()) {
+                return true; // answered already: then the kill comes after the commit
+            }
+            try (var files = Files.walk(volume)) {
+                return files.anyMatch(f -> Files.isRegularFile(f) && f.toFile().length() > (1 << 20));
+            } catch (java.io.IOException | java.io.UncheckedIOException ex) {
+                return false;
+            }
+        });
+        e.kill();
+
+        await("b takes over media", 30, () -> apiB.put("/repos/media/objects/" + id(450), body("after")).status() == 201);
+        for (int i = 0; i < 5; i++) {
+            assertEquals("small " + i, apiB.get("/repos/media/objects/" + id(400 + i)).text());
+        }
+        ApiClient.Response large = apiB.get("/repos/media/objects/" + id(499));
+        assertTrue(large.status() == 404 || java.util.Arrays.equals(big, large.body()), "all of the large commit or nothing: " + large.status());
+
+        // the bucket holds a Borg repository: copied out, `borg check --repository-only` accepts it
+        Path borg = Path.of("/usr/bin/borg");
+        assertTrue(Files.isExecutable(borg), "borg (Debian's borgbackup 1.2) is needed at /usr/bin/borg");
+        Path copy = tmp.resolve("media-copy");
+        try (software.amazon.awssdk.services.s3.S3Client c = s3.client()) {
+            for (var o : c.listObjectsV2Paginator(r -> r.bucket("shared").prefix("segstore/media/")).contents()) {
+                Path target = copy.resolve(o.key().substring("segstore/media/".length()));
+                Files.createDirectories(target.getParent());
+                c.getObject(r -> r.bucket("shared").key(o.key()), target);
+            }
+        }
+        ProcessBuilder check = new ProcessBuilder(borg.toString(), "check", "--repository-only", copy.toString())
+                .redirectErrorStream(true);
+        check.environment().put("BORG_BASE_DIR", Files.createDirectories(tmp.resolve("borg-base")).toString());
+        check.environment().put("BORG_RELOCATED_REPO_ACCESS_IS_OK", "yes");
+        check.environment().put("BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK", "yes");
+        Process p = check.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    @Test
+    void createRefusesAnUnknownStoreAndANameTheBucketAlreadyHolds() {
+        ApiClient.Response unknown = apiA.putJson("/repos/nowhere", "{\"storage\": \"elsewhere\"}");
+        assertEquals(400, unknown.status(), unknown.text());
+        assertEquals("bad-parameter", unknown.problem());
+        create(apiA, "taken");
+        ApiClient.Response again = apiB.putJson("/repos/taken", "{\"storage\": \"main\"}");
+        assertEquals(409, again.status(), again.text());
+        assertEquals("repository-exists", again.problem());
+    }
+
+    @Test
+    void aRepositoryDestroyedThroughOneInstanceDisappearsFromTheOthers() {
+        create(apiA, "scratch");
+        assertEquals(201, apiA.put("/repos/scratch/objects/" + id(500), body("x")).status());
+        await("b serves scratch", 20, () -> apiB.get("/repos/scratch/objects/" + id(500)).status() == 200);
+        ApiClient.Response destroyed = apiB.delete("/repos/scratch");
+        assertEquals(204, destroyed.status(), destroyed.text());
+        assertEquals(404, apiA.get("/repos/scratch").status(), "the holder destroyed it");
+        await("b forgets it", 20, () -> apiB.get("/repos/scratch").status() == 404);
+    }
+}
