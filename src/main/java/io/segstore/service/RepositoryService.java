@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import io.segstore.engine.format.RepositoryConfig;
 import io.segstore.tier.ObjectStores;
+import io.segstore.tier.S3Properties;
 import io.segstore.tier.S3RepositoryTier;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Service;
@@ -462,7 +463,10 @@ public class RepositoryService implements DisposableBean {
         String verify = verifyMode(r.verify());
         Path dir = dataDir.resolve(name);
         OpenOptions open = openOptions();
-        String storage = r.storage() == null || r.storage().isBlank() ? null : r.storage().strip();
+        String storage = r.storage() == null || r.storage().isBlank() ? objectStores.properties().defaultStorage() : r.storage().strip();
+        if (S3Properties.LOCAL.equals(storage)) {
+            storage = null;
+        }
         if (storage != null) {
             if (!objectStores.names().contains(storage)) {
                 throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "storage names an object store configured as "

@@ -19,15 +19,33 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                        looks for other instances' commits
  * @param leaseTtl        how long a writer lease lasts without renewal
  * @param advertiseUrl    the URL other instances forward writes to (this instance's, as they reach it)
+ * @param defaultStorage  the store a repository is created in when its create request names none
+ *                        (clients such as borg and restic cannot name one); none: local
  */
 @ConfigurationProperties("segstore.s3")
 public record S3Properties(Map<String, Store> stores, @DefaultValue("268435456") long cacheSize,
                            @DefaultValue("1048576") int blockSize, @DefaultValue("8") int uploadThreads,
                            @DefaultValue("2s") Duration refreshInterval, @DefaultValue("30s") Duration leaseTtl,
-                           String advertiseUrl) {
+                           String advertiseUrl, String defaultStorage) {
+
+    /** The name a create request uses for the local data directory, whatever the default is. */
+    public static final String LOCAL = "local";
 
     public S3Properties {
         stores = stores == null ? Map.of() : Map.copyOf(stores);
+        if (stores.containsKey(LOCAL)) {
+            throw new IllegalArgumentException("segstore.s3.stores.local: \"local\" names the data directory; give the store another name");
+        }
+        if (defaultStorage != null && defaultStorage.isBlank()) {
+            defaultStorage = null;
+        }
+        if (defaultStorage != null && !LOCAL.equals(defaultStorage) && !stores.containsKey(defaultStorage)) {
+            throw new IllegalArgumentException("segstore.s3.default-storage is \"" + defaultStorage
+                    + "\", but no store of that name is configured (segstore.s3.stores.<name>)");
+        }
+        if (LOCAL.equals(defaultStorage)) {
+            defaultStorage = null;
+        }
     }
 
     /** One store. The access and secret keys usually come from a Kubernetes Secret (environment). */

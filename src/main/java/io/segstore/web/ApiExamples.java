@@ -19,14 +19,14 @@ final class ApiExamples {
              "appendOnly": false, "verify": "none",
              "lastCheck": {"time": "2026-11-29T00:46:54.020Z", "mode": "full", "errors": 0, "durationMillis": 12},
              "additionalFreeSpace": 0, "maxSegmentSize": 524288000, "segmentsPerDir": 1000,
-             "openTransaction": false, "writersWaiting": 0, "checkNeeded": null}""";
+             "openTransaction": false, "writersWaiting": 0, "checkNeeded": null, "storage": "local"}""";
 
     static final String NEW_REPOSITORY = """
             {"name": "demo", "id": "3fcafd9a6681134872dfdf6dec1b86fa4b38072bb1f29d7913977f1183396bb2",
              "transactionId": null, "objects": 0, "segments": 0, "sparseBytes": 0, "quotaUsed": 0, "quotaLimit": 0,
              "appendOnly": false, "verify": "none", "lastCheck": null,
              "additionalFreeSpace": 0, "maxSegmentSize": 524288000, "segmentsPerDir": 1000,
-             "openTransaction": false, "writersWaiting": 0, "checkNeeded": null}""";
+             "openTransaction": false, "writersWaiting": 0, "checkNeeded": null, "storage": "local"}""";
 
     static final String REPOSITORY_LIST = "{\"repositories\": [" + REPOSITORY + "]}";
 

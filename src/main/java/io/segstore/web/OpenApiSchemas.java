@@ -38,7 +38,8 @@ final class OpenApiSchemas {
                 .nullable("checkNeeded", "Why only a check can run (an inconsistency was found) or, in a listing, why the "
                         + "repository could not be opened; null when all is well")
                 .nullable("lastCompaction", "The last compaction that finished; null if none ran")
-                .nullable("maintenance", "Scheduled maintenance (null in a listing when the repository could not be opened)");
+                .nullable("maintenance", "Scheduled maintenance (null in a listing when the repository could not be opened)")
+                .field("storage", "Where its segments live: `local` (the data directory) or the object store's name");
         schema(c, "LastCompaction", "The last compaction that finished, as recorded in the repository's config")
                 .field("time", "When it finished (ISO-8601)")
                 .field("bytesFreed", "Bytes of segment files it removed")
@@ -74,7 +75,7 @@ final class OpenApiSchemas {
                 .field("additionalFreeSpace", "Free disk space in bytes to keep beyond each commit's needs (default 0)")
                 .oneOf("verify", "With `sha256` a PUT's body must hash to its id (Borg's manifest id exempt); default `none`",
                         "none", "sha256")
-                .field("storage", "The object store (segstore.s3.stores.<name>) the repository lives in; absent: local");
+                .field("storage", "The object store (segstore.s3.stores.<name>) the repository lives in, or `local` for the data directory; absent: segstore.s3.default-storage if set, else local");
         schema(c, "LastCheck", "The last check that finished, as recorded in the repository's config")
                 .field("time", "When it finished (ISO-8601)")
                 .oneOf("mode", "What it did", "full", "partial", "repair")

@@ -49,14 +49,15 @@ public class RepositoryController {
                                  long quotaUsed, long quotaLimit, boolean appendOnly, String verify,
                                  MaintenanceService.LastCheck lastCheck, long additionalFreeSpace, long maxSegmentSize,
                                  int segmentsPerDir, boolean openTransaction, int writersWaiting, String checkNeeded,
-                                 MaintenanceService.LastCompaction lastCompaction, MaintenanceSchedule maintenance) {
+                                 MaintenanceService.LastCompaction lastCompaction, MaintenanceSchedule maintenance,
+                                 String storage) {
 
-        static RepositoryBody of(ManagedRepository m) {
+        static RepositoryBody of(ManagedRepository m, String store) {
             RepositoryInfo i = m.repository().info();
             return new RepositoryBody(m.name(), i.id(), i.transactionId(), i.objects(), i.segments(), i.sparseBytes(), i.quotaUsed(),
                     i.quotaLimit(), i.appendOnly(), m.verify(), MaintenanceService.lastCheck(m.repository()), i.additionalFreeSpace(),
                     i.maxSegmentSize(), i.segmentsPerDir(), m.openLeases() > 0, m.repository().writersWaiting(), i.checkNeeded(),
-                    MaintenanceService.lastCompaction(m.repository()), m.schedule());
+                    MaintenanceService.lastCompaction(m.repository()), m.schedule(), store == null ? "local" : store);
         }
     }
 
@@ -87,11 +88,11 @@ public class RepositoryController {
                 continue; // a token sees only the repositories it has a grant on
             }
             try {
-                out.add(RepositoryBody.of(repositories.get(name)));
+                out.add(RepositoryBody.of(repositories.get(name), repositories.storageOf(name)));
             } catch (RuntimeException e) {
                 // one that cannot be opened is still listed by name
                 out.add(new RepositoryBody(name, null, null, 0, 0, 0, 0, 0, false, null, null, 0, 0, 0, false, 0, e.getMessage(),
-                        null, null));
+                        null, null, repositories.storageOf(name) == null ? "local" : repositories.storageOf(name)));
             }
         }
         return new RepositoryList(out);
@@ -112,7 +113,7 @@ public class RepositoryController {
     public ResponseEntity<RepositoryBody> create(@PathVariable String repo,
                                                  @RequestBody(required = false) RepositoryService.CreateRequest body) {
         ManagedRepository m = repositories.create(repo, body);
-        return ResponseEntity.created(URI.create("/repos/" + repo)).body(RepositoryBody.of(m));
+        return ResponseEntity.created(URI.create("/repos/" + repo)).body(RepositoryBody.of(m, repositories.storageOf(repo)));
     }
 
     @GetMapping("/{repo}")
@@ -123,7 +124,7 @@ public class RepositoryController {
             schema = @Schema(implementation = RepositoryBody.class), examples = @ExampleObject(name = "repository", value = ApiExamples.REPOSITORY)))
     @Requires(Action.READ)
     public RepositoryBody get(@PathVariable String repo) {
-        return RepositoryBody.of(repositories.get(repo));
+        return RepositoryBody.of(repositories.get(repo), repositories.storageOf(repo));
     }
 
     @PatchMapping("/{repo}")
@@ -142,7 +143,7 @@ public class RepositoryController {
             maintenance.reschedule(repo, p.checkIntervalSeconds(), p.checkMaxDurationSeconds(), p.compactionIntervalSeconds(),
                     p.compactionThreshold());
         }
-        return RepositoryBody.of(m);
+        return RepositoryBody.of(m, repositories.storageOf(repo));
     }
 
     @DeleteMapping("/{repo}")

@@ -246,6 +246,7 @@ class HelmChartTest extends RunningServiceTestBase {
                       pathStyle: true
                       existingSecret: segstore-s3
                   leaseTtl: 20s
+                  defaultStorage: main
                 """);
         Map<String, Object> statefulSet = rendered.one("StatefulSet");
         assertThat(Tree.map(statefulSet.get("spec")).get("replicas")).isEqualTo(3);
@@ -267,6 +268,7 @@ class HelmChartTest extends RunningServiceTestBase {
         assertThat(main.accessKey()).isEqualTo("from-secret-a");
         assertThat(main.secretKey()).isEqualTo("from-secret-s");
         assertThat(s3.leaseTtl()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(s3.defaultStorage()).isEqualTo("main");
         assertThat(s3.advertiseUrl()).isEqualTo("http://backup-segstore-1.backup-segstore-headless.ns.svc:8080");
         String manifests = rendered.text();
         assertThat(manifests).doesNotContain("from-secret");

@@ -41,7 +41,7 @@ class ObjectStoreFaultsTest {
     static S3Properties properties(java.net.URI endpoint) {
         return new S3Properties(Map.of("main", new S3Properties.Store(endpoint, S3TestServer.REGION, "faults", "p",
                 S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(1), 3)),
-                8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null);
+                8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null, null);
     }
 
     @BeforeAll

@@ -45,7 +45,7 @@ class RepositoryInBucketTest {
         server.createBucket("backups");
         S3Properties p = properties = new S3Properties(Map.of("main", new S3Properties.Store(server.endpoint(), S3TestServer.REGION, "backups",
                 "segstore", S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(5), 3)),
-                8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null);
+                8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null, null);
         stores = new ObjectStores(p);
         stores.verifyConditionalWrites();
     }

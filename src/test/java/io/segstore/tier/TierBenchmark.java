@@ -64,7 +64,7 @@ class TierBenchmark {
             server.createBucket("bench");
             S3Properties p = new S3Properties(Map.of("main", new S3Properties.Store(server.endpoint(), S3TestServer.REGION, "bench",
                     "segstore", S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(60), 4)),
-                    256L << 20, 1 << 20, 8, Duration.ofSeconds(2), Duration.ofSeconds(30), null);
+                    256L << 20, 1 << 20, 8, Duration.ofSeconds(2), Duration.ofSeconds(30), null, null);
             try (ObjectStores stores = new ObjectStores(p); S3Client sdk = server.client()) {
                 largeObjects(stores, sdk);
                 smallCommits(stores, sdk);

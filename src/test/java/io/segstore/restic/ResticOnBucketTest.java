@@ -1,0 +1,149 @@
+package io.segstore.restic;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.segstore.engine.format.SegmentFile;
+import io.segstore.tier.S3TestServer;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The real restic against a service whose new repositories go to an S3 bucket (s3proxy in this
+ * JVM, {@code segstore.s3.default-storage}): restic's init creates a bucket repository, its packs
+ * (one larger than Borg's largest object) are committed into the bucket, and backup, restore,
+ * check --read-data and forget --prune with compaction behave as on a local repository.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
+class ResticOnBucketTest extends ResticServerBase {
+
+    static final int LARGE = 24_000_000;
+    static final String BUCKET = "restic-bucket";
+    static final String PREFIX = "tenants/restic";
+    static final S3TestServer S3;
+
+    static {
+        try {
+            S3 = S3TestServer.start(Files.createTempDirectory("segstore-restic-s3"));
+            S3.createBucket(BUCKET);
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @DynamicPropertySource
+    static void bucket(DynamicPropertyRegistry registry) {
+        S3.properties("main", BUCKET, PREFIX).forEach((k, v) -> registry.add(k, () -> v));
+        registry.add("segstore.s3.default-storage", () -> "main");
+    }
+
+    @TempDir
+    static Path work;
+
+    String repo;
+    Path tree;
+    ResticHttp admin;
+
+    @BeforeAll
+    void setUp() throws IOException {
+        Restic.requireInstalled();
+        repo = repoName();
+        tree = work.resolve("tree");
+        TestTree.generate(tree, 7, LARGE);
+        admin = new ResticHttp(port, ADMIN).withAuthorization("Bearer " + ADMIN);
+    }
+
+    @AfterAll
+    void stopS3() throws Exception {
+        S3.close();
+    }
+
+    Restic restic(String token) {
+        return new Restic(work, port, repo, token);
+    }
+
+    List<String> bucketKeys() {
+        try (S3Client c = S3.client()) {
+            return c.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + repo + "/")).contents().stream()
+                    .map(S3Object::key).map(k -> k.substring(PREFIX.length() + repo.length() + 2)).toList();
+        }
+    }
+
+    JsonNode info() {
+        ResticHttp.Response r = admin.get("/repos/" + repo);
+        assertEquals(200, r.status(), r.text());
+        return r.json();
+    }
+
+    @Test
+    void createRequestNamingLocalStaysLocalDespiteTheDefaultStore() {
+        String local = repoName();
+        ResticHttp.Response created = admin.send("PUT", "/repos/" + local, HttpRequest.BodyPublishers.ofString("{\"storage\": \"local\"}"),
+                Map.of("Content-Type", "application/json"));
+        assertEquals(201, created.status(), created.text());
+        assertEquals("local", created.json().get("storage").asText());
+        assertTrue(Files.isDirectory(DATA_DIR.resolve(local).resolve("data")));
+        try (S3Client c = S3.client()) {
+            assertEquals(0, c.listObjectsV2(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + local + "/")).keyCount(),
+                    "nothing of it in the bucket");
+        }
+        ResticHttp.Response unknown = admin.send("PUT", "/repos/" + repoName(), HttpRequest.BodyPublishers.ofString("{\"storage\": \"elsewhere\"}"),
+                Map.of("Content-Type", "application/json"));
+        assertEquals(400, unknown.status(), unknown.text());
+    }
+
+    @Test
+    void initBackupRestoreCheckAndPruneOnABucketRepository() throws Exception {
+        restic(ADMIN).ok("init");
+        assertEquals("main", info().get("storage").asText(), "restic's init created the repository in the default store");
+        assertTrue(bucketKeys().containsAll(List.of("README", "config")), bucketKeys().toString());
+
+        restic(WRITER).ok("backup", "--pack-size", "64", tree.toString());
+        Map<String, Long> packs = admin.listV2(repo, "data");
+        assertTrue(packs.values().stream().anyMatch(size -> size > SegmentFile.MAX_DATA_SIZE), packs.toString());
+        long segments = bucketKeys().stream().filter(k -> k.startsWith("data/")).count();
+        assertTrue(segments >= 2, "the committed segments are in the bucket: " + bucketKeys());
+
+        Path restored = work.resolve("restored");
+        restic(READER).ok("--no-lock", "restore", "latest", "--target", restored.toString());
+        TestTree.assertSame(tree, restored.resolve(tree.toString().substring(1)));
+        restic(READER).ok("--no-lock", "check", "--read-data");
+
+        Files.delete(tree.resolve("large.bin"));
+        restic(WRITER).ok("backup", tree.toString());
+        restic(WRITER).ok("forget", "--keep-last", "1", "--prune");
+        long used = info().get("quotaUsed").asLong();
+        ResticHttp.Response start = admin.send("POST", "/repos/" + repo + "/compaction",
+                HttpRequest.BodyPublishers.ofString("{\"threshold\": 0.1}"), Map.of("Content-Type", "application/json"));
+        assertEquals(202, start.status(), start.text());
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        JsonNode job;
+        do {
+            Thread.sleep(100); // polling the job until it ends
+            job = admin.get(start.header("Location")).json();
+        } while (!job.get("state").asText().matches("succeeded|failed") && System.nanoTime() < deadline);
+        assertEquals("succeeded", job.get("state").asText(), job.toString());
+        assertTrue(info().get("quotaUsed").asLong() < used - LARGE, "compaction freed the pruned pack in the bucket");
+        restic(READER).ok("--no-lock", "check", "--read-data");
+        Path again = work.resolve("restored-again");
+        restic(READER).ok("--no-lock", "restore", "latest", "--target", again.toString());
+        TestTree.assertSame(tree, again.resolve(tree.toString().substring(1)));
+    }
+}
