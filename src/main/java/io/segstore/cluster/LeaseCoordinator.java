@@ -117,6 +117,13 @@ public class LeaseCoordinator implements DisposableBean,
                 return Route.LOCAL;
             }
         }
+        try {
+            // Outside the per-repository lock: a create of this repository in progress here holds
+            // the service's lock and then wants the per-repository one (to take the lease).
+            repositories.get(name);
+        } catch (RuntimeException e) {
+            return Route.LOCAL; // the service answers
+        }
         BucketLease lease = lease(name);
         if (lease.held() && writable(name)) {
             return Route.LOCAL;

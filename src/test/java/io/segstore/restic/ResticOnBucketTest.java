@@ -109,6 +109,43 @@ class ResticOnBucketTest extends ResticServerBase {
         assertEquals(400, unknown.status(), unknown.text());
     }
 
+    /**
+     * A write that arrives while its repository is being created (in the bucket, here) waits for
+     * the create and is served; it never hangs on the lease the create takes.
+     */
+    @Test
+    void writesRacingTheCreateOfTheirRepositoryAreServed() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            for (int round = 0; round < 8; round++) {
+                String name = repoName();
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                java.util.concurrent.Future<Integer> create = pool.submit(() -> {
+                    go.await();
+                    return admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{}"),
+                            Map.of("Content-Type", "application/json")).status();
+                });
+                List<java.util.concurrent.Future<Integer>> writes = new java.util.ArrayList<>();
+                for (int w = 0; w < 2; w++) {
+                    String id = "%064x".formatted(round * 10 + w + 1);
+                    writes.add(pool.submit(() -> {
+                        go.await();
+                        return admin.send("PUT", "/repos/" + name + "/objects/" + id, HttpRequest.BodyPublishers.ofString("x"),
+                                Map.of("Content-Type", "application/octet-stream")).status();
+                    }));
+                }
+                go.countDown();
+                assertEquals(201, create.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                for (java.util.concurrent.Future<Integer> w : writes) {
+                    int status = w.get(60, java.util.concurrent.TimeUnit.SECONDS); // a hang fails here
+                    assertTrue(status == 201 || status == 404, "a write racing the create: " + status);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void initBackupRestoreCheckAndPruneOnABucketRepository() throws Exception {
         restic(ADMIN).ok("init");
