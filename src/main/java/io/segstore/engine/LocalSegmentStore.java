@@ -1,6 +1,7 @@
 package io.segstore.engine;
 
 import io.segstore.engine.format.AtomicFile;
+import io.segstore.engine.format.SegmentFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -53,13 +54,13 @@ public final class LocalSegmentStore implements SegmentStore {
         List<Long> found = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(data)) {
             for (Path dir : dirs) {
-                if (!isNumber(dir.getFileName().toString()) || !Files.isDirectory(dir)) {
+                if (!SegmentFile.isNumberName(dir.getFileName().toString()) || !Files.isDirectory(dir)) {
                     continue;
                 }
                 try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
                     for (Path f : files) {
                         String name = f.getFileName().toString();
-                        if (isNumber(name) && Files.isRegularFile(f)) {
+                        if (SegmentFile.isNumberName(name) && Files.isRegularFile(f)) {
                             found.add(Long.parseLong(name));
                         }
                     }
@@ -69,18 +70,6 @@ public final class LocalSegmentStore implements SegmentStore {
         long[] out = found.stream().mapToLong(Long::longValue).toArray();
         Arrays.sort(out);
         return out;
-    }
-
-    private static boolean isNumber(String s) {
-        if (s.isEmpty() || s.length() > 18) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Override
@@ -163,7 +152,7 @@ public final class LocalSegmentStore implements SegmentStore {
     public void removeEmptyDirectories() throws IOException {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(data)) {
             for (Path dir : dirs) {
-                if (isNumber(dir.getFileName().toString()) && Files.isDirectory(dir)) {
+                if (SegmentFile.isNumberName(dir.getFileName().toString()) && Files.isDirectory(dir)) {
                     try {
                         Files.delete(dir);
                         dirtyDirectories.add(data);

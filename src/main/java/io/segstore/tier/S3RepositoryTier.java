@@ -10,6 +10,7 @@ import io.segstore.engine.format.IntegrityFile;
 import io.segstore.engine.format.KeyIndexFile;
 import io.segstore.engine.format.NonceFile;
 import io.segstore.engine.format.RepositoryConfig;
+import io.segstore.engine.format.SegmentFile;
 import io.segstore.engine.format.TransactionsLogFile;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -129,7 +130,7 @@ public final class S3RepositoryTier implements RepositoryTier {
         for (ObjectStore.Listed o : store.listFiles(root)) {
             String n = o.key().substring(root.length());
             for (String p : CHECKPOINT_PREFIXES) {
-                if (n.startsWith(p) && isNumber(n.substring(p.length()))) {
+                if (n.startsWith(p) && SegmentFile.isNumberName(n.substring(p.length()))) {
                     out.computeIfAbsent(Long.parseLong(n.substring(p.length())), k -> new ArrayList<>()).add(n);
                 }
             }
@@ -181,7 +182,7 @@ public final class S3RepositoryTier implements RepositoryTier {
         try (var files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 String n = f.getFileName().toString();
-                if (n.startsWith(IntegrityFile.PREFIX) && isNumber(n.substring(IntegrityFile.PREFIX.length()))) {
+                if (n.startsWith(IntegrityFile.PREFIX) && SegmentFile.isNumberName(n.substring(IntegrityFile.PREFIX.length()))) {
                     local = Math.max(local, Long.parseLong(n.substring(IntegrityFile.PREFIX.length())));
                 }
             }
@@ -213,7 +214,7 @@ public final class S3RepositoryTier implements RepositoryTier {
         for (ObjectStore.Listed o : store.list(prefix)) {
             String rest = o.key().substring(prefix.length());
             int slash = rest.indexOf('/');
-            if (slash > 0 && isNumber(rest.substring(slash + 1)) && o.size() > 0) {
+            if (slash > 0 && SegmentFile.isNumberName(rest.substring(slash + 1)) && o.size() > 0) {
                 max = Math.max(max, Long.parseLong(rest.substring(slash + 1)));
             }
         }
@@ -223,17 +224,5 @@ public final class S3RepositoryTier implements RepositoryTier {
     /** The writer lease of this repository for an instance called {@code me}, reachable at {@code url}. */
     public BucketLease lease(String me, String url, java.time.Duration ttl) {
         return new BucketLease(store, name, me, url, ttl);
-    }
-
-    private static boolean isNumber(String s) {
-        if (s.isEmpty() || s.length() > 18) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -3,6 +3,7 @@ package io.segstore.tier;
 import io.segstore.engine.EngineObserver;
 import io.segstore.engine.LocalSegmentStore;
 import io.segstore.engine.SegmentStore;
+import io.segstore.engine.format.SegmentFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -78,7 +79,7 @@ final class TieredSegmentStore implements SegmentStore {
         for (ObjectStore.Listed o : store.list(dataPrefix)) {
             String rest = o.key().substring(dataPrefix.length());
             int slash = rest.indexOf('/');
-            if (slash < 0 || !isNumber(rest.substring(0, slash)) || !isNumber(rest.substring(slash + 1))) {
+            if (slash < 0 || !SegmentFile.isNumberName(rest.substring(0, slash)) || !SegmentFile.isNumberName(rest.substring(slash + 1))) {
                 continue;
             }
             long n = Long.parseLong(rest.substring(slash + 1));
@@ -91,18 +92,6 @@ final class TieredSegmentStore implements SegmentStore {
     /** The highest segment number in the bucket, or -1. */
     long highestRemote() {
         return remote.isEmpty() ? -1 : remote.lastKey();
-    }
-
-    private static boolean isNumber(String s) {
-        if (s.isEmpty() || s.length() > 18) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
     }
 
     String key(long segment) {

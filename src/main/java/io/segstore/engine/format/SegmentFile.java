@@ -170,4 +170,20 @@ public final class SegmentFile {
         out.putInt((int) crc.getValue()).put(body);
         return out.array();
     }
+
+    /**
+     * Whether a name is a number as Borg writes them in the repository (segment files, their
+     * directories, the N of index.N and hints.N): decimal digits only, small enough for a long.
+     */
+    public static boolean isNumberName(String s) {
+        if (s.isEmpty() || s.length() > 18) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
 }
