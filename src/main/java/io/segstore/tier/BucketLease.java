@@ -3,8 +3,9 @@ package io.segstore.tier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The writer lease of one repository in a bucket: a small JSON object {@code <repository>/lease}
@@ -23,8 +24,6 @@ public final class BucketLease {
             return now > expiresAt + grace;
         }
     }
-
-    private static final Pattern FIELD = Pattern.compile("\"(holder|url|epoch|expiresAt)\"\\s*:\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|-?\\d+|null)");
 
     private final ObjectStore store;
     private final String key;
@@ -133,35 +132,28 @@ public final class BucketLease {
         return ttl;
     }
 
-    static byte[] json(State s) {
-        return ("{\"holder\":\"" + escape(s.holder()) + "\",\"url\":\"" + escape(s.url()) + "\",\"epoch\":" + s.epoch()
-                + ",\"expiresAt\":" + s.expiresAt() + "}").getBytes(StandardCharsets.UTF_8);
+    /** The object's content: the state without the entity tag, which is the bucket's. */
+    private record Content(String holder, String url, long epoch, long expiresAt) {
     }
 
-    private static String escape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES) // later versions may add fields
+            .build();
+
+    static byte[] json(State s) {
+        return JSON.writeValueAsBytes(new Content(s.holder(), s.url(), s.epoch(), s.expiresAt()));
     }
 
     static State parse(String text, String etag) throws IOException {
-        String holder = null;
-        String url = "";
-        long epoch = 0;
-        long expiresAt = 0;
-        Matcher m = FIELD.matcher(text);
-        while (m.find()) {
-            String v = m.group(3) != null ? m.group(3).replace("\\\"", "\"").replace("\\\\", "\\") : m.group(2);
-            switch (m.group(1)) {
-                case "holder" -> holder = v;
-                case "url" -> url = v;
-                case "epoch" -> epoch = Long.parseLong(v);
-                case "expiresAt" -> expiresAt = Long.parseLong(v);
-                default -> {
-                }
-            }
+        Content c;
+        try {
+            c = JSON.readValue(text, Content.class);
+        } catch (JacksonException e) {
+            throw new IOException("the lease object is not understood: " + text, e);
         }
-        if (holder == null) {
+        if (c == null || c.holder() == null) {
             throw new IOException("the lease object is not understood: " + text);
         }
-        return new State(holder, url, epoch, expiresAt, etag);
+        return new State(c.holder(), c.url() == null ? "" : c.url(), c.epoch(), c.expiresAt(), etag);
     }
 }
