@@ -63,6 +63,11 @@ public class MaintenanceService {
         if (rep && r.isAppendOnly()) {
             throw new io.segstore.engine.AppendOnlyException("Repair");
         }
+        if (rep && repositories.storageOf(repo) != null) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Repair is not available for a repository in object "
+                    + "storage (its segments are written once and never rewritten). Check it (without repair), or copy its prefix "
+                    + "to a directory and repair the copy offline: java -jar segstore.jar check --repair <dir>.");
+        }
         CheckOptions options = new CheckOptions(rep, Duration.ofSeconds(max));
         return jobs.submit(repo, rep ? "repair" : "check", progress -> {
             CheckResult c = r.check(options, progress);
@@ -90,6 +95,10 @@ public class MaintenanceService {
         }
         Names.repository(into);
         Repository r = repositories.get(repo).repository();
+        if (repositories.storageOf(repo) != null) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Restore of an earlier transaction is not available for "
+                    + "a repository in object storage yet; copy its prefix to a directory and restore from the copy.");
+        }
         if (!r.isAppendOnly()) {
             throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Only an append-only repository keeps its earlier "
                     + "transactions; " + repo + " is not one.");

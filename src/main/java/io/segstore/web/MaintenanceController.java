@@ -104,7 +104,8 @@ public class MaintenanceController {
     @PostMapping("/checks")
     @Operation(operationId = "startCheck", summary = "Start a check or repair job", description = "202 with the job; a check's "
             + "result lists the errors found. maxDurationSeconds makes a partial check that resumes where the last one stopped; "
-            + "repair (not with maxDurationSeconds, not in an append-only repository) salvages what it can. The body is optional.")
+            + "repair (not with maxDurationSeconds, not in an append-only repository, not in object storage) salvages what it can. "
+            + "The body is optional.")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON, examples = {
             @ExampleObject(name = "full check", value = "{}"),
             @ExampleObject(name = "partial check", value = ApiExamples.CHECK_REQUEST),
@@ -150,7 +151,8 @@ public class MaintenanceController {
     @Operation(operationId = "startRestore", summary = "Bring back an earlier transaction of an append-only repository",
             description = "A job that creates the repository `into` holding the state as of `transactionId` (a transaction "
                     + "of the history), then checks it; the original is not changed. `into` gets the same repository id and "
-                    + "key (Borg clients see the same repository) and the current nonce. Needs admin on both names.")
+                    + "key (Borg clients see the same repository) and the current nonce. Needs admin on both names. Not yet for a "
+                    + "repository in object storage (400).")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
             examples = @ExampleObject(name = "restore", value = "{\"transactionId\": 3, \"into\": \"demo-restored\"}")))
     @ApiResponse(responseCode = "202", description = "Started (or queued)",

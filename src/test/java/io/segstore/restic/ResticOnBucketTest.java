@@ -109,6 +109,22 @@ class ResticOnBucketTest extends ResticServerBase {
         assertEquals(400, unknown.status(), unknown.text());
     }
 
+    @Test
+    void repairAndRestoreOfABucketRepositoryAreRefusedClearly() {
+        String name = repoName();
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        assertEquals(201, admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{\"appendOnly\": false}"), json).status());
+        ResticHttp.Response repair = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{\"repair\": true}"), json);
+        assertEquals(400, repair.status(), repair.text());
+        assertTrue(repair.text().contains("Repair is not available for a repository in object storage"), repair.text());
+        ResticHttp.Response check = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{}"), json);
+        assertEquals(202, check.status(), "a check without repair runs: " + check.text());
+        ResticHttp.Response restore = admin.send("POST", "/repos/" + name + "/restore",
+                HttpRequest.BodyPublishers.ofString("{\"transactionId\": 1, \"into\": \"" + repoName() + "\"}"), json);
+        assertEquals(400, restore.status(), restore.text());
+        assertTrue(restore.text().contains("object storage"), restore.text());
+    }
+
     /**
      * A write that arrives while its repository is being created (in the bucket, here) waits for
      * the create and is served; it never hangs on the lease the create takes.
