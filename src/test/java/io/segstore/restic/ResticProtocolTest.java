@@ -45,6 +45,9 @@ class ResticProtocolTest extends ResticServerBase {
 
     @Autowired
     ResticProperties resticProperties;
+
+    @Autowired
+    ResticFiles files;
     ResticHttp native_;
     String repo;
 
@@ -434,6 +437,15 @@ class ResticProtocolTest extends ResticServerBase {
 
     // ---- uploads -------------------------------------------------------------------------------
 
+    /** Polls (with a deadline) the bytes of uploads the server is receiving until they match. */
+    void awaitReceiving(java.util.function.LongPredicate condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!condition.test(files.bytesBeingReceived())) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what + ": " + files.bytesBeingReceived());
+            Thread.sleep(20); // polling a counter of the server's
+        }
+    }
+
     @Test
     void cutOffUploadLeavesNothing() throws Exception {
         byte[] data = random(41, 4 << 20);
@@ -446,8 +458,9 @@ class ResticProtocolTest extends ResticServerBase {
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(data, 0, data.length / 2);
             out.flush();
+            awaitReceiving(n -> n >= data.length / 2, "the server received the first half");
         } // closed half way
-        Thread.sleep(500);
+        awaitReceiving(n -> n == 0, "the server let go of the cut-off upload");
         assertEquals(404, admin.head(path("data", name)).status());
         assertEquals(List.of(), admin.listV1(repo, "data"));
         assertEquals(0, objects());
