@@ -122,38 +122,26 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public Fetched get(String key) throws IOException {
-        try {
+        return absentAsNull("GET", key, () -> {
             ResponseBytes<GetObjectResponse> r = s3.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key(key)));
             return new Fetched(r.asByteArray(), r.response().eTag());
-        } catch (NoSuchKeyException e) {
-            return null;
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return null;
-            }
-            throw failure("GET", key, e);
-        } catch (SdkException e) {
-            throw failure("GET", key, e);
-        }
+        });
     }
 
     @Override
     public boolean download(String key, Path target) throws IOException {
         Path tmp = target.resolveSibling(target.getFileName() + ".download");
         Files.deleteIfExists(tmp);
+        Object got;
         try {
-            s3.getObject(b -> b.bucket(settings.bucket()).key(key(key)), tmp);
-        } catch (NoSuchKeyException e) {
+            got = absentAsNull("GET", key, () -> s3.getObject(b -> b.bucket(settings.bucket()).key(key(key)), tmp));
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp); // no partial file is left behind
+            throw e;
+        }
+        if (got == null) {
+            Files.deleteIfExists(tmp);
             return false;
-        } catch (S3Exception e) {
-            Files.deleteIfExists(tmp);
-            if (e.statusCode() == 404) {
-                return false;
-            }
-            throw failure("GET", key, e);
-        } catch (SdkException e) {
-            Files.deleteIfExists(tmp);
-            throw failure("GET", key, e);
         }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return true;
@@ -179,45 +167,51 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public Listed head(String key) throws IOException {
-        try {
+        return absentAsNull("HEAD", key, () -> {
             HeadObjectResponse r = s3.headObject(b -> b.bucket(settings.bucket()).key(key(key)));
             return new Listed(key, r.contentLength(), r.eTag());
+        });
+    }
+
+    /** One SDK call. */
+    @FunctionalInterface
+    private interface Call<T> {
+        T run();
+    }
+
+    /** Runs a call whose object may be absent: null then (404), an IOException for any other failure. */
+    private <T> T absentAsNull(String operation, String key, Call<T> call) throws IOException {
+        try {
+            return call.run();
         } catch (NoSuchKeyException e) {
             return null;
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
                 return null;
             }
-            throw failure("HEAD", key, e);
+            throw failure(operation, key, e);
         } catch (SdkException e) {
-            throw failure("HEAD", key, e);
+            throw failure(operation, key, e);
         }
     }
 
     @Override
     public List<Listed> list(String prefix) throws IOException {
-        List<Listed> out = new ArrayList<>();
-        int strip = settings.prefix().length();
-        try {
-            for (ListObjectsV2Response page : s3.listObjectsV2Paginator(ListObjectsV2Request.builder()
-                    .bucket(settings.bucket()).prefix(key(prefix)).build())) {
-                for (S3Object o : page.contents()) {
-                    out.add(new Listed(o.key().substring(strip), o.size(), o.eTag()));
-                }
-            }
-        } catch (SdkException e) {
-            throw failure("LIST", prefix, e);
-        }
-        return out;
+        return listObjects(prefix, null);
     }
 
     @Override
     public List<Listed> listFiles(String prefix) throws IOException {
+        return listObjects(prefix, "/");
+    }
+
+    /** Objects under a prefix; with a delimiter, only those not in a deeper "directory". */
+    private List<Listed> listObjects(String prefix, String delimiter) throws IOException {
         List<Listed> out = new ArrayList<>();
         int strip = settings.prefix().length();
         try {
             for (ListObjectsV2Response page : s3.listObjectsV2Paginator(ListObjectsV2Request.builder()
-                    .bucket(settings.bucket()).prefix(key(prefix)).delimiter("/").build())) {
+                    .bucket(settings.bucket()).prefix(key(prefix)).delimiter(delimiter).build())) {
                 for (S3Object o : page.contents()) {
                     out.add(new Listed(o.key().substring(strip), o.size(), o.eTag()));
                 }
