@@ -97,6 +97,12 @@ public final class S3RepositoryTier implements RepositoryTier {
 
     @Override
     public void fileChanged(Path file) throws IOException {
+        // fenced like a commit: a writer that lost its lease must not put back an older nonce
+        // (nonces must never repeat) or an older config over its successor's
+        if (!fence.getAsBoolean()) {
+            throw new IOException("this instance no longer holds the writer lease of the repository (or could not renew it "
+                    + "in time): " + file.getFileName() + " is not changed");
+        }
         store.put(root + file.getFileName(), Files.readAllBytes(file));
     }
 

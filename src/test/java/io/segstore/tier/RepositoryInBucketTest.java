@@ -84,6 +84,30 @@ class RepositoryInBucketTest {
         }
     }
 
+    /**
+     * A writer whose lease is gone (the fence says no) changes nothing in the bucket: no commit,
+     * and no nonce or config, so a successor's nonce can never be put back to an older value.
+     */
+    @Test
+    void writerWithoutItsLeaseCommitsNothingAndLeavesTheNonceAlone() throws Exception {
+        Path dir = tmp.resolve("volume-f").resolve("fenced");
+        Files.createDirectories(dir.getParent());
+        java.util.concurrent.atomic.AtomicBoolean leaseHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
+        S3RepositoryTier tier = stores.tier("main", "fenced").fence(leaseHeld::get);
+        try (Repository repo = Repository.create(dir, CreateOptions.defaults(), options(tier))) {
+            repo.commitNonceReservation(1000, null);
+            byte[] nonceBefore = stores.store("main").get("fenced/nonce").data();
+            leaseHeld.set(false);
+            assertThrows(RuntimeException.class, () -> repo.commitNonceReservation(2000, 1000L));
+            assertArrayEquals(nonceBefore, stores.store("main").get("fenced/nonce").data(), "the bucket's nonce did not move");
+            try (Transaction txn = repo.begin()) {
+                txn.put(id("fenced"), data(100, 1));
+                assertThrows(RuntimeException.class, txn::commit);
+            }
+            assertTrue(keys("fenced/data/").isEmpty(), "no segment reached the bucket: " + keys("fenced/data/"));
+        }
+    }
+
     @Test
     void committedSegmentsAndCheckpointsLiveInTheBucketInBorgsLayout() throws Exception {
         Path dir = tmp.resolve("volume-a").resolve("layout");
