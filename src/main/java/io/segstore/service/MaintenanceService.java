@@ -95,10 +95,6 @@ public class MaintenanceService {
         }
         Names.repository(into);
         Repository r = repositories.get(repo).repository();
-        if (repositories.storageOf(repo) != null) {
-            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Restore of an earlier transaction is not available for "
-                    + "a repository in object storage yet; copy its prefix to a directory and restore from the copy.");
-        }
         if (!r.isAppendOnly()) {
             throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Only an append-only repository keeps its earlier "
                     + "transactions; " + repo + " is not one.");
@@ -110,10 +106,15 @@ public class MaintenanceService {
         if (repositories.exists(into) || java.nio.file.Files.exists(repositories.dataDir().resolve(into), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + into + " already exists.");
         }
+        boolean inBucket = repositories.storageOf(repo) != null;
         return jobs.submit(repo, "restore", progress -> {
             progress.progress("copy", 0, 2);
             try {
-                r.copyAtTransaction(transactionId, repositories.dataDir().resolve(into));
+                if (inBucket) {
+                    repositories.copyInBucket(repo, transactionId, into); // into the same store, under its own prefix
+                } else {
+                    r.copyAtTransaction(transactionId, repositories.dataDir().resolve(into));
+                }
             } catch (IllegalArgumentException e) {
                 throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, e.getMessage());
             }
@@ -133,6 +134,9 @@ public class MaintenanceService {
 
     /** Keeps a check's outcome in the repository's config (the API, health and metrics show it). */
     private static void recordCheck(Repository r, CheckResult c) {
+        if (r.isReadOnly()) {
+            return; // open read-only here (a repository in a bucket this instance does not write): the job's result says it all
+        }
         r.setSetting(LAST_CHECK, Instant.now() + " mode=" + c.mode() + " errors=" + c.errors().size() + " ms=" + c.millis());
     }
 

@@ -227,6 +227,26 @@ public class RepositoryService implements DisposableBean {
         return openOptions().withTier(tier.fence(fences.apply(name))).withReadOnly(true);
     }
 
+    /**
+     * Writes new repository {@code into}, in the same object store as repository {@code name},
+     * holding {@code name} as of commit {@code transaction} (a restore of a repository in a
+     * bucket); the copy is opened on first use like any repository another instance created.
+     */
+    public void copyInBucket(String name, long transaction, String into) {
+        String store = tiers.get(name);
+        if (store == null) {
+            throw new IllegalStateException(name + " is not in an object store");
+        }
+        Path scratch = stagingDir().resolve("restore-" + java.util.UUID.randomUUID());
+        try {
+            objectStores.tier(store, name).copyAtTransaction(transaction, objectStores.tier(store, into), scratch);
+        } catch (IOException e) {
+            throw new io.segstore.engine.RepositoryIOException("cannot copy " + name + " into " + into + " in object store " + store, e);
+        } finally {
+            removeQuietly(scratch);
+        }
+    }
+
     /** The object store a repository lives in, or null for a local one (or one not open). */
     public String storageOf(String name) {
         return tiers.get(name);

@@ -227,6 +227,65 @@ public final class S3RepositoryTier implements RepositoryTier {
         return max;
     }
 
+    /**
+     * Writes repository {@code into} (same store) holding this one as of commit {@code transaction}:
+     * the segments up to it, the config (same repository id and key), the current nonce (so no
+     * nonce is ever used twice) and the transactions log up to it; the index is rebuilt when the
+     * copy is opened. The config goes last: until it is there, the copy does not exist for any
+     * instance. Objects are copied through {@code scratch}, a local directory, one at a time.
+     */
+    public void copyAtTransaction(long transaction, S3RepositoryTier into, Path scratch) throws IOException {
+        if (into.existsInBucket()) {
+            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + into.root));
+        }
+        Files.createDirectories(scratch);
+        Path tmp = scratch.resolve("object");
+        String prefix = root + "data/";
+        for (ObjectStore.Listed o : store.list(prefix)) {
+            String rest = o.key().substring(prefix.length());
+            int slash = rest.indexOf('/');
+            if (slash <= 0 || !SegmentFile.isNumberName(rest.substring(slash + 1)) || o.size() == 0
+                    || Long.parseLong(rest.substring(slash + 1)) > transaction) {
+                continue;
+            }
+            copyObject(o.key(), into.root + "data/" + rest, tmp);
+        }
+        ObjectStore.Fetched nonce = store.get(root + NonceFile.NAME);
+        if (nonce != null) {
+            store.put(into.root + NonceFile.NAME, nonce.data());
+        }
+        Path log = Files.createDirectories(scratch.resolve("log-source"));
+        Path kept = Files.createDirectories(scratch.resolve("log-copy"));
+        if (store.download(root + TransactionsLogFile.NAME, log.resolve(TransactionsLogFile.NAME))) {
+            for (TransactionsLogFile.Entry e : TransactionsLogFile.read(log)) {
+                if (e.transaction() <= transaction) {
+                    TransactionsLogFile.append(kept, e.transaction(), e.time());
+                }
+            }
+            if (Files.exists(kept.resolve(TransactionsLogFile.NAME))) {
+                store.put(into.root + TransactionsLogFile.NAME, Files.readAllBytes(kept.resolve(TransactionsLogFile.NAME)));
+            }
+        }
+        copyObject(root + README, into.root + README, tmp);
+        if (!store.download(root + RepositoryConfig.FILE_NAME, tmp)) {
+            throw new IOException("repository " + name + " has no config in object store " + store.name());
+        }
+        if (!store.createFromFile(into.root + RepositoryConfig.FILE_NAME, tmp)) {
+            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + into.root));
+        }
+        Files.deleteIfExists(tmp);
+    }
+
+    private void copyObject(String from, String to, Path tmp) throws IOException {
+        if (!store.download(from, tmp)) {
+            throw new IOException("object " + from + " vanished from object store " + store.name() + " while it was copied");
+        }
+        if (!store.createFromFile(to, tmp)) {
+            throw new IOException("object " + to + " already exists in object store " + store.name() + "; the copy stops");
+        }
+        Files.deleteIfExists(tmp);
+    }
+
     /** The writer lease of this repository for an instance called {@code me}, reachable at {@code url}. */
     public BucketLease lease(String me, String url, java.time.Duration ttl) {
         return new BucketLease(store, name, me, url, ttl);

@@ -151,8 +151,8 @@ public class MaintenanceController {
     @Operation(operationId = "startRestore", summary = "Bring back an earlier transaction of an append-only repository",
             description = "A job that creates the repository `into` holding the state as of `transactionId` (a transaction "
                     + "of the history), then checks it; the original is not changed. `into` gets the same repository id and "
-                    + "key (Borg clients see the same repository) and the current nonce. Needs admin on both names. Not yet for a "
-                    + "repository in object storage (400).")
+                    + "key (Borg clients see the same repository) and the current nonce. Needs admin on both names. The copy of a "
+                    + "repository in object storage is written to the same store, under its own prefix.")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON,
             examples = @ExampleObject(name = "restore", value = "{\"transactionId\": 3, \"into\": \"demo-restored\"}")))
     @ApiResponse(responseCode = "202", description = "Started (or queued)",

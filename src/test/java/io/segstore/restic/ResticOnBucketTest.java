@@ -110,19 +110,74 @@ class ResticOnBucketTest extends ResticServerBase {
     }
 
     @Test
-    void repairAndRestoreOfABucketRepositoryAreRefusedClearly() {
+    void repairOfABucketRepositoryIsRefusedClearlyAndACheckRuns() {
         String name = repoName();
         Map<String, String> json = Map.of("Content-Type", "application/json");
-        assertEquals(201, admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{\"appendOnly\": false}"), json).status());
+        assertEquals(201, admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{}"), json).status());
         ResticHttp.Response repair = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{\"repair\": true}"), json);
         assertEquals(400, repair.status(), repair.text());
         assertTrue(repair.text().contains("Repair is not available for a repository in object storage"), repair.text());
         ResticHttp.Response check = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{}"), json);
         assertEquals(202, check.status(), "a check without repair runs: " + check.text());
-        ResticHttp.Response restore = admin.send("POST", "/repos/" + name + "/restore",
-                HttpRequest.BodyPublishers.ofString("{\"transactionId\": 1, \"into\": \"" + repoName() + "\"}"), json);
-        assertEquals(400, restore.status(), restore.text());
-        assertTrue(restore.text().contains("object storage"), restore.text());
+        assertEquals("succeeded", awaitJob(check.header("Location")).get("state").asText());
+    }
+
+    /** An earlier transaction of an append-only repository in the bucket comes back as a new one there. */
+    @Test
+    void earlierTransactionOfAnAppendOnlyBucketRepositoryIsRestoredIntoTheBucket() throws Exception {
+        String name = repoName();
+        String into = repoName();
+        Map<String, String> json = Map.of("Content-Type", "application/json");
+        Map<String, String> octets = Map.of("Content-Type", "application/octet-stream");
+        String one = "%064x".formatted(1);
+        String two = "%064x".formatted(2);
+        assertEquals(201, admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{\"appendOnly\": true}"), json).status());
+        assertEquals(201, admin.send("PUT", "/repos/" + name + "/objects/" + one, HttpRequest.BodyPublishers.ofString("one"), octets).status());
+        assertEquals(201, admin.send("PUT", "/repos/" + name + "/objects/" + two, HttpRequest.BodyPublishers.ofString("two"), octets).status());
+        assertEquals(204, admin.delete("/repos/" + name + "/objects/" + one).status());
+        assertEquals(204, admin.send("PUT", "/repos/" + name + "/objects/" + two, HttpRequest.BodyPublishers.ofString("changed"), octets).status());
+        JsonNode history = admin.get("/repos/" + name + "/history").json().get("transactions");
+        assertEquals(4, history.size(), history.toString());
+        long second = history.get(1).get("id").asLong();
+
+        ResticHttp.Response start = admin.send("POST", "/repos/" + name + "/restore",
+                HttpRequest.BodyPublishers.ofString("{\"transactionId\": " + second + ", \"into\": \"" + into + "\"}"), json);
+        assertEquals(202, start.status(), start.text());
+        JsonNode job = awaitJob(start.header("Location"));
+        assertEquals("succeeded", job.get("state").asText(), job.toString());
+        assertTrue(job.get("result").get("ok").asBoolean(), job.toString());
+
+        JsonNode restored = admin.get("/repos/" + into).json();
+        assertEquals("main", restored.get("storage").asText(), "the copy lives in the same store");
+        assertEquals(info(name).get("id").asText(), restored.get("id").asText(), "the same repository id (and key)");
+        assertEquals("one", new String(admin.get("/repos/" + into + "/objects/" + one).body(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("two", new String(admin.get("/repos/" + into + "/objects/" + two).body(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(404, admin.get("/repos/" + name + "/objects/" + one).status(), "the original is unchanged");
+        try (S3Client c = S3.client()) {
+            assertEquals(1, c.listObjectsV2(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + into + "/config")).keyCount());
+        }
+        ResticHttp.Response again = admin.send("POST", "/repos/" + name + "/restore",
+                HttpRequest.BodyPublishers.ofString("{\"transactionId\": " + second + ", \"into\": \"" + into + "\"}"), json);
+        assertEquals(409, again.status(), "into exists now: " + again.text());
+    }
+
+    JsonNode awaitJob(String location) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        JsonNode job;
+        do {
+            job = admin.get(location).json();
+            if (job.get("state").asText().matches("succeeded|failed")) {
+                return job;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("job did not end: " + job);
+    }
+
+    JsonNode info(String name) {
+        ResticHttp.Response r = admin.get("/repos/" + name);
+        assertEquals(200, r.status(), r.text());
+        return r.json();
     }
 
     /**
