@@ -110,7 +110,7 @@ class ResticOnBucketTest extends ResticServerBase {
     }
 
     @Test
-    void repairOfABucketRepositoryIsRefusedClearlyAndACheckRuns() {
+    void repairOfABucketRepositoryIsRefusedClearlyAndACheckRuns() throws Exception {
         String name = repoName();
         Map<String, String> json = Map.of("Content-Type", "application/json");
         assertEquals(201, admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{}"), json).status());
@@ -161,17 +161,15 @@ class ResticOnBucketTest extends ResticServerBase {
         assertEquals(409, again.status(), "into exists now: " + again.text());
     }
 
-    JsonNode awaitJob(String location) {
+    /** Polls a job (with a deadline) until it has ended. */
+    JsonNode awaitJob(String location) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         JsonNode job;
-        do {
-            job = admin.get(location).json();
-            if (job.get("state").asText().matches("succeeded|failed")) {
-                return job;
-            }
-            Thread.onSpinWait();
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("job did not end: " + job);
+        while (!(job = admin.get(location).json()).get("state").asText().matches("succeeded|failed")) {
+            assertTrue(System.nanoTime() < deadline, "the job did not end: " + job);
+            Thread.sleep(50); // between polls of the job's state
+        }
+        return job;
     }
 
     JsonNode info(String name) {
@@ -241,12 +239,7 @@ class ResticOnBucketTest extends ResticServerBase {
         ResticHttp.Response start = admin.send("POST", "/repos/" + repo + "/compaction",
                 HttpRequest.BodyPublishers.ofString("{\"threshold\": 0.1}"), Map.of("Content-Type", "application/json"));
         assertEquals(202, start.status(), start.text());
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        JsonNode job;
-        do {
-            Thread.sleep(100); // polling the job until it ends
-            job = admin.get(start.header("Location")).json();
-        } while (!job.get("state").asText().matches("succeeded|failed") && System.nanoTime() < deadline);
+        JsonNode job = awaitJob(start.header("Location"));
         assertEquals("succeeded", job.get("state").asText(), job.toString());
         assertTrue(info().get("quotaUsed").asLong() < used - LARGE, "compaction freed the pruned pack in the bucket");
         restic(READER).ok("--no-lock", "check", "--read-data");
