@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.segstore.deploy.Dockerfile.Instruction;
 import io.segstore.deploy.Dockerfile.Stage;
+import io.segstore.testing.Poll;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -197,20 +198,22 @@ class DockerEntrypointIT {
     }
 
     private Result waitForHealthy(List<String> healthcheck, Path dir, Map<String, String> env, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120); // HEALTHCHECK --start-period
-        Result last = null;
-        while (System.nanoTime() < deadline) {
-            if (!service.isAlive()) {
-                throw new AssertionError("the service exited with " + service.exitValue() + ":\n" + Files.readString(log));
+        Result healthy = Poll.until("the service is healthy (HEALTHCHECK --start-period)", Duration.ofSeconds(120), () -> {
+            try {
+                if (!service.isAlive()) {
+                    throw new AssertionError("the service exited with " + service.exitValue() + ":\n" + Files.readString(log));
+                }
+                Result probe = run(healthcheck, dir, env, 30);
+                assertThat(probe.status()).as("health exits 0 or 1: %s", probe.output()).isIn(0, 1);
+                return probe;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
             }
-            last = run(healthcheck, dir, env, 30);
-            if (last.status() == 0) {
-                return last;
-            }
-            assertThat(last.status()).as("health exits 0 or 1: %s", last.output()).isEqualTo(1);
-            Thread.sleep(500);
-        }
-        throw new AssertionError("not healthy after 120 s; last probe: " + last + "\n" + Files.readString(log));
+        }, probe -> probe.status() == 0);
+        return healthy;
     }
 
     record Result(int status, String output, long millis) {

@@ -1,12 +1,12 @@
 package io.segstore.restic;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.segstore.engine.format.SegmentFile;
 import io.segstore.service.RepositoryService;
+import io.segstore.testing.Poll;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -174,22 +174,16 @@ class ResticClientTest extends ResticServerBase {
         List<String> args = List.of("backup", "--limit-upload", "1024", tree.toString());
         Process p = r.start(args.toArray(String[]::new));
         Path staging = DATA_DIR.resolve(".staging");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        boolean uploading = false;
-        while (!uploading && p.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            uploading = files.bytesBeingReceived() > 2_000_000; // a pack upload is under way (at 1 MiB/s)
-        }
-        if (!uploading || !p.isAlive()) {
+        // a pack upload is under way (at 1 MiB/s), or restic ended before it got there
+        Poll.until("restic uploads a pack", Duration.ofSeconds(120), () -> !p.isAlive() || files.bytesBeingReceived() > 2_000_000);
+        if (!p.isAlive()) {
             throw new AssertionError("the backup never got to uploading a pack: " + r.finish(p, args));
         }
         p.destroyForcibly(); // SIGKILL, half way through a POST
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         // the cut-off upload left nothing: no staged file, no new file visible
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while ((stagedBytes(staging) > 0 || files.bytesBeingReceived() > 0) && System.nanoTime() < until) {
-            Thread.sleep(50);
-        }
+        Poll.until("the server let go of the cut-off upload", Duration.ofSeconds(30),
+                () -> stagedBytes(staging) == 0 && files.bytesBeingReceived() == 0);
         assertEquals(0, stagedBytes(staging));
         assertEquals(0, files.bytesBeingReceived(), "the server let go of the cut-off upload");
         Map<String, Long> dataAfter = http.listV2(repo, "data");
@@ -210,7 +204,7 @@ class ResticClientTest extends ResticServerBase {
         TestTree.assertSame(tree, restore("latest"));
     }
 
-    static long stagedBytes(Path staging) throws IOException {
+    static long stagedBytes(Path staging) {
         if (!Files.isDirectory(staging)) {
             return 0;
         }
@@ -223,6 +217,8 @@ class ResticClientTest extends ResticServerBase {
                     // finished meanwhile
                 }
             }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return total;
     }
@@ -243,12 +239,8 @@ class ResticClientTest extends ResticServerBase {
                 HttpRequest.BodyPublishers.ofString("{\"maintenance\": {\"compactionIntervalSeconds\": 3600, \"compactionThreshold\": 0.1}}"),
                 Map.of("Content-Type", "application/json"));
         assertEquals(200, patched.status(), patched.text());
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        JsonNode last;
-        while ((last = repositoryInfo().get("lastCompaction")).isNull() && System.nanoTime() < deadline) {
-            Thread.sleep(100); // polling until the scheduler has run the compaction
-        }
-        assertFalse(last.isNull(), "the scheduled compaction ran");
+        JsonNode last = Poll.until("the scheduled compaction ran", Duration.ofSeconds(120),
+                () -> repositoryInfo().get("lastCompaction"), node -> !node.isNull());
         long freed = last.get("bytesFreed").asLong();
         assertTrue(freed > LARGE + 20_000_000, "compaction freed the pruned packs: " + last);
         long after = repositoryInfo().get("quotaUsed").asLong();

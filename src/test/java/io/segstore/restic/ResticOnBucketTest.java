@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.segstore.engine.format.SegmentFile;
 import io.segstore.tier.S3TestServer;
+import io.segstore.testing.Poll;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
@@ -161,15 +162,9 @@ class ResticOnBucketTest extends ResticServerBase {
         assertEquals(409, again.status(), "into exists now: " + again.text());
     }
 
-    /** Polls a job (with a deadline) until it has ended. */
-    JsonNode awaitJob(String location) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        JsonNode job;
-        while (!(job = admin.get(location).json()).get("state").asText().matches("succeeded|failed")) {
-            assertTrue(System.nanoTime() < deadline, "the job did not end: " + job);
-            Thread.sleep(50); // between polls of the job's state
-        }
-        return job;
+    JsonNode awaitJob(String location) {
+        return Poll.until("the job ended", Duration.ofSeconds(120), () -> admin.get(location).json(),
+                job -> job.get("state").asText().matches("succeeded|failed"));
     }
 
     JsonNode info(String name) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.segstore.engine.format.SegmentFile;
+import io.segstore.testing.Poll;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -424,12 +425,8 @@ class ResticProtocolTest extends ResticServerBase {
                 HttpRequest.BodyPublishers.ofString("{\"threshold\": 0}"), Map.of("Content-Type", "application/json"));
         assertEquals(202, start.status(), start.text());
         String job = start.header("Location");
-        ResticHttp.Response done;
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        do {
-            Thread.sleep(100);
-            done = native_.get(job);
-        } while (!done.json().get("state").asText().matches("succeeded|failed") && System.nanoTime() < deadline);
+        ResticHttp.Response done = Poll.until("the compaction ended", java.time.Duration.ofSeconds(60), () -> native_.get(job),
+                r -> r.json().get("state").asText().matches("succeeded|failed"));
         assertEquals("succeeded", done.json().get("state").asText(), done.text());
         assertTrue(done.json().get("result").get("bytesFreed").asLong() >= data.length, done.text());
         assertEquals(1, admin.listV1(repo, "index").size());
@@ -438,12 +435,8 @@ class ResticProtocolTest extends ResticServerBase {
     // ---- uploads -------------------------------------------------------------------------------
 
     /** Polls (with a deadline) the bytes of uploads the server is receiving until they match. */
-    void awaitReceiving(java.util.function.LongPredicate condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (!condition.test(files.bytesBeingReceived())) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what + ": " + files.bytesBeingReceived());
-            Thread.sleep(20); // polling a counter of the server's
-        }
+    void awaitReceiving(java.util.function.LongPredicate condition, String what) {
+        Poll.until(what, java.time.Duration.ofSeconds(30), files::bytesBeingReceived, condition::test);
     }
 
     @Test

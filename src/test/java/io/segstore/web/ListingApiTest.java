@@ -3,6 +3,7 @@ package io.segstore.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.segstore.testing.Poll;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -207,10 +208,7 @@ class ListingApiTest extends ServiceTestBase {
     }
 
     private void waitFor(String location) {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (!api.get(location).json().get("state").asText().matches("succeeded|failed")) {
-            assertTrue(System.nanoTime() < deadline, "compaction job did not finish");
-            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
-        }
+        Poll.until("the compaction job finished", java.time.Duration.ofSeconds(120),
+                () -> api.get(location).json().get("state").asText().matches("succeeded|failed"));
     }
 }

@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Map;
-import java.util.concurrent.locks.LockSupport;
+import io.segstore.testing.Poll;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -20,11 +19,7 @@ import tools.jackson.databind.JsonNode;
 class OperationsApiTest extends ServiceTestBase {
 
     private void eventually(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, what);
-            LockSupport.parkNanos(50_000_000); // polls what the server reports
-        }
+        Poll.until(what, java.time.Duration.ofSeconds(60), condition);
     }
 
     @Test
