@@ -51,6 +51,15 @@ public class MaintenanceService {
     }
 
     public Job check(String repo, Boolean repair, Long maxDurationSeconds) {
+        return check(repo, repair, maxDurationSeconds, null);
+    }
+
+    /**
+     * A check, a partial check or a repair. A repository in object storage is repaired into the
+     * new repository {@code into} of the same store (its segments are never rewritten); a local
+     * one is repaired in place.
+     */
+    public Job check(String repo, Boolean repair, Long maxDurationSeconds, String into) {
         boolean rep = Boolean.TRUE.equals(repair);
         long max = maxDurationSeconds == null ? 0 : maxDurationSeconds;
         if (max < 0) {
@@ -59,29 +68,59 @@ public class MaintenanceService {
         if (rep && max > 0) {
             throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "A repair always checks everything; leave out maxDurationSeconds.");
         }
+        if (into != null && !rep) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "\"into\" names where a repair writes its result; "
+                    + "it goes with \"repair\": true.");
+        }
         Repository r = repositories.get(repo).repository();
         if (rep && r.isAppendOnly()) {
             throw new io.segstore.engine.AppendOnlyException("Repair");
         }
-        if (rep && repositories.storageOf(repo) != null) {
-            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Repair is not available for a repository in object "
-                    + "storage (its segments are written once and never rewritten). Check it (without repair), or copy its prefix "
-                    + "to a directory and repair the copy offline: java -jar segstore.jar check --repair <dir>.");
+        boolean inBucket = repositories.storageOf(repo) != null;
+        if (rep && inBucket) {
+            if (into == null) {
+                throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Repository " + repo + " is in object storage, where "
+                        + "segments are never rewritten: a repair writes the repaired repository under a new name in the same store "
+                        + "and leaves the damaged one as it is. Name it: {\"repair\": true, \"into\": \"<new repository>\"}.");
+            }
+            Names.repository(into);
+            if (repositories.exists(into) || java.nio.file.Files.exists(repositories.dataDir().resolve(into), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new ServiceException(ServiceException.Kind.REPOSITORY_EXISTS, "Repository " + into + " already exists.");
+            }
+            return jobs.submit(repo, "repair", progress -> {
+                io.segstore.tier.BucketRepair.Result done = repositories.repairInBucket(repo, into, progress);
+                CheckResult c = done.check();
+                progress.progress("open", 0, 1);
+                repositories.get(into);
+                Map<String, Object> result = checkResult(c);
+                result.put("into", into);
+                result.put("objects", done.objects());
+                result.put("bytesCopied", done.bytesDownloaded());
+                return result;
+            });
+        }
+        if (into != null) {
+            throw new ServiceException(ServiceException.Kind.BAD_PARAMETER, "Repository " + repo + " is local and is repaired in place; "
+                    + "leave out \"into\" (it is for a repository in object storage).");
         }
         CheckOptions options = new CheckOptions(rep, Duration.ofSeconds(max));
         return jobs.submit(repo, rep ? "repair" : "check", progress -> {
             CheckResult c = r.check(options, progress);
-            Map<String, Object> result = new LinkedHashMap<>();
-            result.put("mode", c.mode());
-            result.put("ok", c.ok());
-            result.put("errors", c.errors());
-            result.put("segmentsChecked", c.segmentsChecked());
-            result.put("finished", c.finished());
-            result.put("entriesSalvaged", c.entriesSalvaged());
-            result.put("durationMillis", c.millis());
             recordCheck(r, c);
-            return result;
+            return checkResult(c);
         });
+    }
+
+    private static Map<String, Object> checkResult(CheckResult c) {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("mode", c.mode());
+        result.put("ok", c.ok());
+        result.put("errors", c.errors());
+        result.put("segmentsChecked", c.segmentsChecked());
+        result.put("finished", c.finished());
+        result.put("entriesSalvaged", c.entriesSalvaged());
+        result.put("durationMillis", c.millis());
+        return result;
     }
 
     /**

@@ -91,7 +91,7 @@ public class RepositoryService implements DisposableBean {
         if (Files.isDirectory(staging)) {
             try (Stream<Path> files = Files.list(staging)) {
                 for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
+                    removeQuietly(f); // bodies, and the scratch directories of a restore or repair cut off by a crash
                 }
             }
         }
@@ -242,6 +242,26 @@ public class RepositoryService implements DisposableBean {
             objectStores.tier(store, name).copyAtTransaction(transaction, objectStores.tier(store, into), scratch);
         } catch (IOException e) {
             throw new io.segstore.engine.RepositoryIOException("cannot copy " + name + " into " + into + " in object store " + store, e);
+        } finally {
+            removeQuietly(scratch);
+        }
+    }
+
+    /**
+     * Repairs repository {@code name}, in an object store, into the new repository {@code into} of
+     * the same store (segments in a bucket are never rewritten); the damaged original is left as
+     * it is. The copy passes through the local volume and is opened on first use.
+     */
+    public io.segstore.tier.BucketRepair.Result repairInBucket(String name, String into, io.segstore.engine.ProgressListener progress) {
+        String store = tiers.get(name);
+        if (store == null) {
+            throw new IllegalStateException(name + " is not in an object store");
+        }
+        Path scratch = stagingDir().resolve("repair-" + java.util.UUID.randomUUID());
+        try {
+            return io.segstore.tier.BucketRepair.run(objectStores.tier(store, name), objectStores.tier(store, into), scratch, progress);
+        } catch (IOException e) {
+            throw new io.segstore.engine.RepositoryIOException("cannot repair " + name + " into " + into + " in object store " + store, e);
         } finally {
             removeQuietly(scratch);
         }

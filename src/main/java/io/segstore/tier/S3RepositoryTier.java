@@ -56,6 +56,20 @@ public final class S3RepositoryTier implements RepositoryTier {
         return store.name();
     }
 
+    /** The repository's name (its prefix under the store's). */
+    public String name() {
+        return name;
+    }
+
+    /** Bytes of every object under the repository's prefix (one listing). */
+    public long bytesInBucket() throws IOException {
+        long total = 0;
+        for (ObjectStore.Listed o : store.list(root)) {
+            total += o.size();
+        }
+        return total;
+    }
+
     /** Whether the bucket holds a repository of this name (its config). */
     public boolean existsInBucket() throws IOException {
         return store.head(root + RepositoryConfig.FILE_NAME) != null;
@@ -274,6 +288,156 @@ public final class S3RepositoryTier implements RepositoryTier {
             throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + into.root));
         }
         Files.deleteIfExists(tmp);
+    }
+
+    /**
+     * Downloads the whole repository into {@code dir} (absent or empty): README, config, nonce,
+     * transactions log, the checkpoints and every segment, in Borg's layout, so that the copy
+     * opens as a local repository. A segment that vanishes while it is copied was replaced by a
+     * compaction (its live entries are in newer segments): the listing is taken again until one
+     * pass finds every segment it lists. Returns the bytes downloaded.
+     */
+    public long downloadTo(Path dir, io.segstore.engine.ProgressListener progress) throws IOException {
+        Files.createDirectories(dir.resolve("data"));
+        long bytes = 0;
+        java.util.Set<String> done = new java.util.HashSet<>();
+        for (int pass = 1; ; pass++) {
+            List<ObjectStore.Listed> wanted = new ArrayList<>();
+            for (ObjectStore.Listed o : store.list(root)) {
+                String rest = o.key().substring(root.length());
+                if (!done.contains(rest) && isRepositoryFile(rest)) {
+                    wanted.add(o);
+                }
+            }
+            boolean vanished = false;
+            for (int i = 0; i < wanted.size(); i++) {
+                progress.progress("download", i, wanted.size());
+                String rest = wanted.get(i).key().substring(root.length());
+                Path target = dir.resolve(rest);
+                Files.createDirectories(target.getParent());
+                if (store.download(wanted.get(i).key(), target)) {
+                    done.add(rest);
+                    bytes += Files.size(target);
+                } else {
+                    vanished = true;
+                }
+            }
+            progress.progress("download", wanted.size(), wanted.size());
+            if (!vanished) {
+                break;
+            }
+            if (pass == 5) {
+                throw new IOException("repository " + name + " kept changing in object store " + store.name()
+                        + " while it was copied (objects vanished five times); try again when no compaction runs");
+            }
+        }
+        if (!done.contains(RepositoryConfig.FILE_NAME)) {
+            throw new IOException("the bucket holds no repository " + name + " (no config) in object store " + store.name());
+        }
+        return bytes;
+    }
+
+    /** What belongs to a repository under its prefix (not the writer lease, not stray objects). */
+    private static boolean isRepositoryFile(String rest) {
+        int slash = rest.indexOf('/');
+        if (rest.startsWith("data/")) {
+            int second = rest.indexOf('/', 5);
+            return second > 5 && SegmentFile.isNumberName(rest.substring(5, second)) && SegmentFile.isNumberName(rest.substring(second + 1));
+        }
+        if (slash >= 0) {
+            return false;
+        }
+        if (rest.equals(RepositoryConfig.FILE_NAME) || rest.equals(README) || rest.equals(NonceFile.NAME)
+                || rest.equals(TransactionsLogFile.NAME)) {
+            return true;
+        }
+        for (String p : CHECKPOINT_PREFIXES) {
+            if (rest.startsWith(p) && SegmentFile.isNumberName(rest.substring(p.length()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Uploads the local repository {@code dir} as this (new) repository: every non-empty segment
+     * and the newest checkpoint by conditional create, then the nonce, transactions log and
+     * README, and the config last, so that no instance sees the repository before it is whole.
+     * When anything fails, what was uploaded is deleted again (best effort), leaving the name free.
+     */
+    public void uploadFrom(Path dir, io.segstore.engine.ProgressListener progress) throws IOException {
+        if (existsInBucket()) {
+            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
+        }
+        List<Path> files = new ArrayList<>();
+        try (var walk = Files.walk(dir.resolve("data"))) {
+            walk.filter(f -> Files.isRegularFile(f) && SegmentFile.isNumberName(f.getFileName().toString()))
+                    .sorted(Comparator.comparingLong((Path f) -> Long.parseLong(f.getFileName().toString())))
+                    .forEach(files::add);
+        }
+        List<Path> checkpoint = new ArrayList<>();
+        try (var top = Files.list(dir)) {
+            for (Path f : top.toList()) {
+                String n = f.getFileName().toString();
+                if (Files.isRegularFile(f) && isRepositoryFile(n) && !n.equals(RepositoryConfig.FILE_NAME) && !n.equals(README)
+                        && !n.equals(NonceFile.NAME) && !n.equals(TransactionsLogFile.NAME)) {
+                    checkpoint.add(f);
+                }
+            }
+        }
+        long newest = checkpoint.stream().map(f -> f.getFileName().toString()).filter(n -> n.startsWith(IntegrityFile.PREFIX))
+                .mapToLong(n -> Long.parseLong(n.substring(IntegrityFile.PREFIX.length()))).max().orElse(-1);
+        checkpoint.removeIf(f -> !f.getFileName().toString().endsWith("." + newest));
+        // integrity last: a set cut off half-way is never taken for complete
+        checkpoint.sort(Comparator.comparing((Path f) -> f.getFileName().toString().startsWith(IntegrityFile.PREFIX)));
+        List<String> uploaded = new ArrayList<>();
+        boolean complete = false;
+        try {
+            int total = files.size() + checkpoint.size();
+            int n = 0;
+            for (Path f : files) {
+                progress.progress("upload", n++, total);
+                if (Files.size(f) == 0) {
+                    continue; // a deleted segment: nothing to carry over
+                }
+                createOrFail(dir.relativize(f).toString().replace('\\', '/'), f, uploaded);
+            }
+            for (Path f : checkpoint) {
+                progress.progress("upload", n++, total);
+                createOrFail(f.getFileName().toString(), f, uploaded);
+            }
+            for (String small : List.of(NonceFile.NAME, TransactionsLogFile.NAME, README)) {
+                Path f = dir.resolve(small);
+                if (Files.exists(f)) {
+                    store.put(root + small, Files.readAllBytes(f));
+                    uploaded.add(small);
+                }
+            }
+            if (!store.createFromFile(root + RepositoryConfig.FILE_NAME, dir.resolve(RepositoryConfig.FILE_NAME))) {
+                throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
+            }
+            complete = true;
+            progress.progress("upload", total, total);
+        } finally {
+            if (!complete) {
+                for (String k : uploaded) {
+                    try {
+                        store.delete(root + k);
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.WARNING, "could not remove {0}{1} from {2} after a failed upload: {3}",
+                                root, k, store.name(), e.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    private void createOrFail(String rest, Path file, List<String> uploaded) throws IOException {
+        if (!store.createFromFile(root + rest, file)) {
+            throw new IOException("object " + root + rest + " already exists in object store " + store.name()
+                    + " (left behind by an earlier attempt?); the upload stops without changing it");
+        }
+        uploaded.add(rest);
     }
 
     private void copyObject(String from, String to, Path tmp) throws IOException {

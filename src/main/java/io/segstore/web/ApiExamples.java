@@ -81,6 +81,9 @@ final class ApiExamples {
     static final String REPAIR_REQUEST = """
             {"repair": true}""";
 
+    static final String REPAIR_INTO_REQUEST = """
+            {"repair": true, "into": "demo-repaired"}""";
+
     static final String COMPACTION_STARTED = """
             {"id": "_tNIckT6tIUrYLDD", "kind": "compaction", "state": "queued", "progress": 0, "phase": "",
              "result": null, "error": null, "created": "2026-11-29T00:46:54.032966673Z", "finished": null}""";

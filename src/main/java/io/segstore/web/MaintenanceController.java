@@ -55,8 +55,11 @@ public class MaintenanceController {
     public record CompactionRequest(Double threshold) {
     }
 
-    /** Check: repair, or a partial check limited to maxDurationSeconds (resuming where the last stopped). */
-    public record CheckRequest(Boolean repair, Long maxDurationSeconds) {
+    /**
+     * Check: repair, or a partial check limited to maxDurationSeconds (resuming where the last
+     * stopped); into: the new repository a repair of a repository in object storage writes.
+     */
+    public record CheckRequest(Boolean repair, Long maxDurationSeconds, String into) {
     }
 
     /** A job as the API shows it. */
@@ -104,23 +107,30 @@ public class MaintenanceController {
     @PostMapping("/checks")
     @Operation(operationId = "startCheck", summary = "Start a check or repair job", description = "202 with the job; a check's "
             + "result lists the errors found. maxDurationSeconds makes a partial check that resumes where the last one stopped; "
-            + "repair (not with maxDurationSeconds, not in an append-only repository, not in object storage) salvages what it can. "
-            + "The body is optional.")
+            + "repair (not with maxDurationSeconds, not in an append-only repository) salvages what it can. A repository in "
+            + "object storage is never rewritten: its repair needs `into`, the name of a new repository in the same store that "
+            + "receives the repaired copy (the damaged original stays as it is; the local volume needs room for a copy while "
+            + "the job runs). The body is optional.")
     @io.swagger.v3.oas.annotations.parameters.RequestBody(content = @Content(mediaType = ApiExamples.JSON, examples = {
             @ExampleObject(name = "full check", value = "{}"),
             @ExampleObject(name = "partial check", value = ApiExamples.CHECK_REQUEST),
-            @ExampleObject(name = "repair", value = ApiExamples.REPAIR_REQUEST)}))
+            @ExampleObject(name = "repair", value = ApiExamples.REPAIR_REQUEST),
+            @ExampleObject(name = "repair in object storage", value = ApiExamples.REPAIR_INTO_REQUEST)}))
     @ApiResponse(responseCode = "202", description = "Started (or queued)",
             headers = @Header(name = "Location", ref = OpenApiConfiguration.HEADER_REF + OpenApiConfiguration.LOCATION),
             content = @Content(mediaType = ApiExamples.JSON, schema = @Schema(implementation = JobBody.class),
                     examples = @ExampleObject(name = "queued", value = ApiExamples.JOB_STARTED)))
-    @ApiProblems({"bad-parameter", "append-only", "too-many-jobs"})
+    @ApiProblems({"bad-parameter", "append-only", "repository-exists", "too-many-jobs"})
     @Requires(Action.CHECK)
     public ResponseEntity<JobBody> check(@PathVariable String repo, @RequestBody(required = false) CheckRequest body) {
         if (body != null && Boolean.TRUE.equals(body.repair())) {
             access.require(repo, Action.REPAIR);
         }
-        Job job = maintenance.check(Names.repository(repo), body == null ? null : body.repair(), body == null ? null : body.maxDurationSeconds());
+        if (body != null && body.into() != null) {
+            access.require(Names.repository(body.into()), Action.CREATE);
+        }
+        Job job = body == null ? maintenance.check(Names.repository(repo), null, null)
+                : maintenance.check(Names.repository(repo), body.repair(), body.maxDurationSeconds(), body.into());
         return accepted(repo, job);
     }
 

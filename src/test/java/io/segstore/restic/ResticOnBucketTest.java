@@ -110,17 +110,108 @@ class ResticOnBucketTest extends ResticServerBase {
         assertEquals(400, unknown.status(), unknown.text());
     }
 
+    /**
+     * A damaged segment object in the bucket: the repair salvages its intact entries into a new
+     * repository in the same store (segments are never rewritten there) and leaves the damaged one
+     * as it was; a repair without a target, or a target that exists, is refused up front.
+     */
     @Test
-    void repairOfABucketRepositoryIsRefusedClearlyAndACheckRuns() throws Exception {
+    void repairOfADamagedBucketRepositoryWritesTheRepairedCopyUnderANewName() throws Exception {
         String name = repoName();
+        String into = repoName();
         Map<String, String> json = Map.of("Content-Type", "application/json");
+        Map<String, String> octets = Map.of("Content-Type", "application/octet-stream");
         assertEquals(201, admin.send("PUT", "/repos/" + name, HttpRequest.BodyPublishers.ofString("{}"), json).status());
-        ResticHttp.Response repair = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{\"repair\": true}"), json);
-        assertEquals(400, repair.status(), repair.text());
-        assertTrue(repair.text().contains("Repair is not available for a repository in object storage"), repair.text());
-        ResticHttp.Response check = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{}"), json);
-        assertEquals(202, check.status(), "a check without repair runs: " + check.text());
-        assertEquals("succeeded", awaitJob(check.header("Location")).get("state").asText());
+        String early = "%064x".formatted(10);
+        assertEquals(201, admin.send("PUT", "/repos/" + name + "/objects/" + early, HttpRequest.BodyPublishers.ofString("committed before"),
+                octets).status());
+        // one commit of three objects large enough that the segment is not kept in the cache when uploaded
+        byte[][] bodies = new byte[3][];
+        String[] ids = new String[3];
+        String txn = admin.send("POST", "/repos/" + name + "/transactions", HttpRequest.BodyPublishers.noBody(), json).json().get("id").asText();
+        for (int i = 0; i < 3; i++) {
+            ids[i] = "%064x".formatted(11 + i);
+            bodies[i] = new byte[1_600_000];
+            new java.util.Random(i).nextBytes(bodies[i]);
+            byte[] marker = ("object-" + i + "-marker").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            System.arraycopy(marker, 0, bodies[i], 1000, marker.length);
+            assertEquals(201, admin.send("PUT", "/repos/" + name + "/objects/" + ids[i], HttpRequest.BodyPublishers.ofByteArray(bodies[i]),
+                    Map.of("Content-Type", "application/octet-stream", "Segstore-Transaction", txn)).status());
+        }
+        assertEquals(200, admin.send("POST", "/repos/" + name + "/transactions/" + txn + "/commit", HttpRequest.BodyPublishers.noBody(),
+                json).status());
+
+        // damage the middle object's data inside its segment object in the bucket
+        String damagedKey;
+        byte[] damaged;
+        try (S3Client c = S3.client()) {
+            damagedKey = null;
+            damaged = null;
+            for (S3Object o : c.listObjectsV2Paginator(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + name + "/data/")).contents()) {
+                byte[] content = c.getObjectAsBytes(b -> b.bucket(BUCKET).key(o.key())).asByteArray();
+                int at = indexOf(content, "object-1-marker".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                if (at >= 0) {
+                    content[at] ^= 0x55;
+                    damagedKey = o.key();
+                    damaged = content;
+                }
+            }
+            assertTrue(damagedKey != null, "the segment holding the middle object is in the bucket");
+            byte[] body = damaged;
+            String key = damagedKey;
+            c.putObject(b -> b.bucket(BUCKET).key(key), software.amazon.awssdk.core.sync.RequestBody.fromBytes(body));
+        }
+
+        ResticHttp.Response unnamed = admin.send("POST", "/repos/" + name + "/checks", HttpRequest.BodyPublishers.ofString("{\"repair\": true}"), json);
+        assertEquals(400, unnamed.status(), unnamed.text());
+        assertTrue(unnamed.text().contains("\\\"into\\\""), "the answer says what to add: " + unnamed.text());
+
+        ResticHttp.Response start = admin.send("POST", "/repos/" + name + "/checks",
+                HttpRequest.BodyPublishers.ofString("{\"repair\": true, \"into\": \"" + into + "\"}"), json);
+        assertEquals(202, start.status(), start.text());
+        JsonNode job = awaitJob(start.header("Location"));
+        assertEquals("succeeded", job.get("state").asText(), job.toString());
+        JsonNode result = job.get("result");
+        assertEquals(into, result.get("into").asText());
+        assertTrue(result.get("errors").size() > 0, "the damage is reported: " + result);
+        assertTrue(result.get("entriesSalvaged").asLong() >= 2, "the intact entries of the damaged segment are kept: " + result);
+        assertEquals(3, result.get("objects").asLong(), "the damaged object is dropped, the others kept: " + result);
+
+        JsonNode copy = info(into);
+        assertEquals("main", copy.get("storage").asText(), "the repaired copy lives in the same store");
+        assertEquals(info(name).get("id").asText(), copy.get("id").asText(), "the same repository id (and key)");
+        assertEquals("committed before", new String(admin.get("/repos/" + into + "/objects/" + early).body(), java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(java.util.Arrays.equals(bodies[0], admin.get("/repos/" + into + "/objects/" + ids[0]).body()));
+        assertTrue(java.util.Arrays.equals(bodies[2], admin.get("/repos/" + into + "/objects/" + ids[2]).body()));
+        assertEquals(404, admin.get("/repos/" + into + "/objects/" + ids[1]).status(), "the damaged object is gone from the copy");
+        ResticHttp.Response check = admin.send("POST", "/repos/" + into + "/checks", HttpRequest.BodyPublishers.ofString("{}"), json);
+        JsonNode checked = awaitJob(check.header("Location"));
+        assertTrue(checked.get("result").get("ok").asBoolean(), "the copy checks clean: " + checked);
+        try (S3Client c = S3.client()) {
+            String key = damagedKey;
+            assertTrue(java.util.Arrays.equals(damaged, c.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asByteArray()),
+                    "the damaged original is left as it was");
+            assertEquals(0, c.listObjectsV2(b -> b.bucket(BUCKET).prefix(PREFIX + "/" + into + "/lock")).keyCount(),
+                    "no lock files of the local copy reach the bucket");
+        }
+        ResticHttp.Response again = admin.send("POST", "/repos/" + name + "/checks",
+                HttpRequest.BodyPublishers.ofString("{\"repair\": true, \"into\": \"" + into + "\"}"), json);
+        assertEquals(409, again.status(), "into exists now: " + again.text());
+        assertEquals(List.of(), Files.list(DATA_DIR.resolve(".staging")).filter(Files::isDirectory).toList(),
+                "the local copy is removed when the repair is done");
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /** An earlier transaction of an append-only repository in the bucket comes back as a new one there. */
