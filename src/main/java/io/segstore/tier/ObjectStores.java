@@ -1,6 +1,7 @@
 package io.segstore.tier;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,13 +23,24 @@ public final class ObjectStores implements AutoCloseable {
     private final TierMetrics metrics = new TierMetrics();
     private final S3Properties properties;
 
-    public ObjectStores(S3Properties properties) {
+    /**
+     * The stores of {@code properties}; the block cache goes to their cache directory, by default
+     * in {@code dataDir}. Nothing is created on the volume when no store is configured.
+     */
+    public ObjectStores(S3Properties properties, Path dataDir) throws IOException {
         this.properties = properties;
+        this.cache = properties.stores().isEmpty()
+                ? new BlockCache(0, properties.blockSize(), null)
+                : new BlockCache(properties.cacheSize(), properties.blockSize(), properties.cacheDirectory(dataDir));
         Map<String, ObjectStore> m = new LinkedHashMap<>();
-        properties.stores().forEach((name, s) -> m.put(name, new S3ObjectStore(new S3Settings(name, s.endpoint(), s.region(),
-                s.bucket(), s.prefix(), s.accessKey(), s.secretKey(), s.pathStyle(), s.attemptTimeout(), s.maxAttempts()))));
+        try {
+            properties.stores().forEach((name, s) -> m.put(name, new S3ObjectStore(new S3Settings(name, s.endpoint(), s.region(),
+                    s.bucket(), s.prefix(), s.accessKey(), s.secretKey(), s.pathStyle(), s.attemptTimeout(), s.maxAttempts()))));
+        } catch (RuntimeException e) {
+            cache.close(); // frees the cache directory for a corrected start in the same process
+            throw e;
+        }
         this.stores = Map.copyOf(m);
-        this.cache = new BlockCache(properties.cacheSize(), properties.blockSize());
         AtomicInteger n = new AtomicInteger();
         this.uploads = Executors.newFixedThreadPool(Math.max(1, properties.uploadThreads()), r -> {
             Thread t = new Thread(r, "segstore-upload-" + n.incrementAndGet());
@@ -105,6 +117,7 @@ public final class ObjectStores implements AutoCloseable {
     @Override
     public void close() {
         uploads.shutdown();
+        cache.close();
         for (ObjectStore s : stores.values()) {
             try {
                 s.close();

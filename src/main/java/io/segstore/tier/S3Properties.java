@@ -1,9 +1,11 @@
 package io.segstore.tier;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -12,7 +14,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * @param stores          named stores; a repository created with {@code "storage": "<name>"} lives
  *                        under {@code <prefix>/<repository>/} in that store's bucket
- * @param cacheSize       bytes of committed segment data kept in memory for reads
+ * @param cacheSize       bytes of committed segment data kept for reads in a file on the local
+ *                        volume (whole blocks; 0 or less than one block: no cache, every read is
+ *                        a ranged GET). The file is emptied at every start, so nothing in it needs
+ *                        to survive, and is never synced
  * @param blockSize       the unit of ranged GETs and of the cache
  * @param uploadThreads   parallel uploads of one commit's segments
  * @param refreshInterval how often an instance that does not hold a repository's writer lease
@@ -21,16 +26,20 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param advertiseUrl    the URL other instances forward writes to (this instance's, as they reach it)
  * @param defaultStorage  the store a repository is created in when its create request names none
  *                        (clients such as borg and restic cannot name one); none: local
+ * @param cacheDirectory  where the cache file lives; none: {@code .s3-cache} in the data
+ *                        directory (not a repository: repository names start with a letter or
+ *                        digit). One instance per directory
  */
 @ConfigurationProperties("segstore.s3")
 public record S3Properties(Map<String, Store> stores, @DefaultValue("268435456") long cacheSize,
                            @DefaultValue("1048576") int blockSize, @DefaultValue("8") int uploadThreads,
                            @DefaultValue("2s") Duration refreshInterval, @DefaultValue("30s") Duration leaseTtl,
-                           String advertiseUrl, String defaultStorage) {
+                           String advertiseUrl, String defaultStorage, Path cacheDirectory) {
 
     /** The name a create request uses for the local data directory, whatever the default is. */
     public static final String LOCAL = "local";
 
+    @ConstructorBinding
     public S3Properties {
         stores = stores == null ? Map.of() : Map.copyOf(stores);
         if (stores.containsKey(LOCAL)) {
@@ -46,6 +55,17 @@ public record S3Properties(Map<String, Store> stores, @DefaultValue("268435456")
         if (LOCAL.equals(defaultStorage)) {
             defaultStorage = null;
         }
+    }
+
+    /** Without a cache directory of its own (the default: in the data directory). */
+    public S3Properties(Map<String, Store> stores, long cacheSize, int blockSize, int uploadThreads, Duration refreshInterval,
+                        Duration leaseTtl, String advertiseUrl, String defaultStorage) {
+        this(stores, cacheSize, blockSize, uploadThreads, refreshInterval, leaseTtl, advertiseUrl, defaultStorage, null);
+    }
+
+    /** The directory of the cache file, given the data directory it defaults to. */
+    public Path cacheDirectory(Path dataDir) {
+        return cacheDirectory != null ? cacheDirectory : dataDir.resolve(".s3-cache");
     }
 
     /** One store. The access and secret keys usually come from a Kubernetes Secret (environment). */

@@ -164,6 +164,7 @@ public final class S3RepositoryTier implements RepositoryTier {
         for (ObjectStore.Listed o : store.list(root)) {
             store.delete(o.key());
         }
+        cache.invalidatePrefix(store, root); // a repository created again under this name reuses the keys
     }
 
     /**
@@ -172,6 +173,8 @@ public final class S3RepositoryTier implements RepositoryTier {
      * replays only the segments after it); the segments stay in the bucket.
      */
     public void hydrate(Path dir) throws IOException {
+        // new to this instance, but the name may have been destroyed and created again elsewhere
+        cache.invalidatePrefix(store, root);
         Path tmp = dir.resolveSibling(dir.getFileName() + ".hydrating");
         if (Files.exists(tmp)) {
             try (var walk = Files.walk(tmp)) {

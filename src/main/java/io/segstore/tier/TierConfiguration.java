@@ -3,6 +3,7 @@ package io.segstore.tier;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.segstore.service.SegstoreProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.springframework.beans.factory.ObjectProvider;
@@ -14,8 +15,13 @@ import org.springframework.context.annotation.Configuration;
 public class TierConfiguration {
 
     @Bean(destroyMethod = "close")
-    public ObjectStores objectStores(S3Properties properties, ObjectProvider<MeterRegistry> registry) {
-        ObjectStores stores = new ObjectStores(properties);
+    public ObjectStores objectStores(S3Properties properties, SegstoreProperties segstore, ObjectProvider<MeterRegistry> registry) {
+        ObjectStores stores;
+        try {
+            stores = new ObjectStores(properties, segstore.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up the object-storage cache: " + e.getMessage(), e);
+        }
         try {
             stores.verifyConditionalWrites();
         } catch (IOException e) {
@@ -30,7 +36,8 @@ public class TierConfiguration {
             FunctionCounter.builder("segstore.s3.cache.hits", c, BlockCache::hits).description("Reads of committed segment blocks served by the cache").register(r);
             FunctionCounter.builder("segstore.s3.cache.misses", c, BlockCache::misses).description("Reads of committed segment blocks that needed a ranged GET").register(r);
             FunctionCounter.builder("segstore.s3.cache.fetched", c, BlockCache::bytesFetched).baseUnit("bytes").description("Bytes fetched by ranged GETs").register(r);
-            Gauge.builder("segstore.s3.cache.used", c, BlockCache::usedBytes).baseUnit("bytes").register(r);
+            Gauge.builder("segstore.s3.cache.used", c, BlockCache::usedBytes).baseUnit("bytes")
+                    .description("Bytes of the cache file on the volume holding blocks").register(r);
             TierMetrics m = stores.metrics();
             FunctionCounter.builder("segstore.s3.uploads", m, TierMetrics::uploads).description("Segment objects uploaded").register(r);
             FunctionCounter.builder("segstore.s3.uploaded", m, TierMetrics::bytesUploaded).baseUnit("bytes").register(r);

@@ -383,7 +383,10 @@ final class TieredSegmentStore implements SegmentStore {
     private final class RemoteReadHandle implements ReadHandle {
         private final String key;
         private final long size;
-        /** The block read last, as {index, bytes}: the header and the data of an entry usually share one. */
+        /**
+         * The block fetched last, as {index, bytes}: a reader going through a segment in order
+         * (check, compaction, large objects) is served from it without touching the cache file.
+         */
         private volatile Object[] last;
 
         RemoteReadHandle(String key, long size) {
@@ -400,25 +403,36 @@ final class TieredSegmentStore implements SegmentStore {
             int total = 0;
             while (dst.hasRemaining() && position < size) {
                 long block = position / bs;
+                int at = (int) (position - block * bs);
                 Object[] memo = last;
-                byte[] b;
+                int n;
                 if (memo != null && (Long) memo[0] == block) {
-                    b = (byte[]) memo[1];
+                    n = copy((byte[]) memo[1], at, dst);
                     cache.hit();
                 } else {
-                    b = cache.block(store, key, block, size);
-                    last = new Object[] {block, b};
+                    // a cached block is read from the cache file only as far as needed
+                    n = cache.read(store, key, block, at, dst);
+                    if (n < 0) {
+                        byte[] b = cache.block(store, key, block, size);
+                        last = new Object[] {block, b};
+                        n = copy(b, at, dst);
+                    }
                 }
-                int at = (int) (position - block * bs);
-                int n = Math.min(dst.remaining(), b.length - at);
                 if (n <= 0) {
                     break;
                 }
-                dst.put(b, at, n);
                 position += n;
                 total += n;
             }
             return total;
+        }
+
+        private static int copy(byte[] b, int at, ByteBuffer dst) {
+            int n = Math.min(dst.remaining(), b.length - at);
+            if (n > 0) {
+                dst.put(b, at, n);
+            }
+            return n;
         }
 
         @Override

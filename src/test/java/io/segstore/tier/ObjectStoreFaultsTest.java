@@ -49,8 +49,8 @@ class ObjectStoreFaultsTest {
         server = S3TestServer.start(Files.createDirectories(tmp.resolve("s3")));
         server.createBucket("faults");
         proxy = new FaultProxy(server.endpoint());
-        faulty = new ObjectStores(properties(proxy.endpoint()));
-        direct = new ObjectStores(properties(server.endpoint()));
+        faulty = new ObjectStores(properties(proxy.endpoint()), tmp.resolve("faulty"));
+        direct = new ObjectStores(properties(server.endpoint()), tmp.resolve("direct"));
     }
 
     @AfterAll

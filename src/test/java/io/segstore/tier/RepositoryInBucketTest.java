@@ -46,7 +46,7 @@ class RepositoryInBucketTest {
         S3Properties p = properties = new S3Properties(Map.of("main", new S3Properties.Store(server.endpoint(), S3TestServer.REGION, "backups",
                 "segstore", S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(5), 3)),
                 8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null, null);
-        stores = new ObjectStores(p);
+        stores = new ObjectStores(p, tmp.resolve("instance"));
         stores.verifyConditionalWrites();
     }
 
@@ -169,7 +169,7 @@ class RepositoryInBucketTest {
             // no close: as if the instance was lost; its volume goes with it
         }
         Path second = Files.createDirectories(tmp.resolve("volume-e")).resolve("moving");
-        ObjectStores elsewhere = new ObjectStores(properties); // another instance: its own cache
+        ObjectStores elsewhere = new ObjectStores(properties, tmp.resolve("volume-e")); // another instance: its own cache
         S3RepositoryTier tier = elsewhere.tier("main", "moving");
         tier.hydrate(second);
         assertFalse(Files.exists(second.resolve("data").resolve("0")), "no segment is fetched whole");
@@ -185,6 +185,22 @@ class RepositoryInBucketTest {
         assertTrue(elsewhere.cache().misses() > 0, "reads went to the bucket");
         assertTrue(elsewhere.cache().bytesFetched() > 0);
         elsewhere.close();
+    }
+
+    @Test
+    void aRepositoryCreatedAgainUnderADestroyedOnesNameIsNotServedTheOldBlocks() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("volume-h")).resolve("again");
+        for (int seed = 8; seed <= 9; seed++) {
+            // the same segment keys each time: only the cache could mix them up
+            try (Repository repo = Repository.create(dir, CreateOptions.defaults(), options(stores.tier("main", "again")))) {
+                try (Transaction txn = repo.begin()) {
+                    txn.put(id("x"), data(1000, seed));
+                    txn.commit();
+                }
+                assertArrayEquals(data(1000, seed), repo.get(id("x")));
+                repo.destroy();
+            }
+        }
     }
 
     @Test

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 
 /** What the configuration of stores accepts and refuses at start. */
 class S3PropertiesTest {
@@ -51,5 +54,18 @@ class S3PropertiesTest {
         String shown = store().toString();
         assertTrue(!shown.contains("ACCESS-KEY-OF-TEST") && !shown.contains("SECRET-KEY-OF-TEST"), shown);
         assertTrue(!with(Map.of("main", store()), null).toString().contains("SECRET-KEY-OF-TEST"), "nor does the whole configuration");
+    }
+
+    @Test
+    void theCacheDirectoryDefaultsToTheDataDirectoryAndCanBeSet() {
+        S3Properties defaults = new Binder(new MapConfigurationPropertySource(Map.of("segstore.s3.lease-ttl", "5s")))
+                .bind("segstore.s3", S3Properties.class).get();
+        assertEquals(Path.of("/data/.s3-cache"), defaults.cacheDirectory(Path.of("/data")));
+        assertEquals(256L << 20, defaults.cacheSize());
+        assertEquals(1 << 20, defaults.blockSize());
+        S3Properties set = new Binder(new MapConfigurationPropertySource(Map.of("segstore.s3.cache-directory", "/scratch/cache")))
+                .bind("segstore.s3", S3Properties.class).get();
+        assertEquals(Path.of("/scratch/cache"), set.cacheDirectory(Path.of("/data")));
+        assertNull(with(Map.of(), null).cacheDirectory(), "the constructor without it leaves the default");
     }
 }

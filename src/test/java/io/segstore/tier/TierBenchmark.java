@@ -25,7 +25,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * (filesystem back end on the same disk): not a test, run on demand with
  * {@code ./mvnw -o -Dtest=TierBenchmark -Dsurefire.excludedGroups=none test}; the figures go to
  * target/tier-bench.txt. {@code -Dtier.bench.objects=N} sets the size of the empty-volume start
- * (default 1,000,000 objects).
+ * (default 1,000,000 objects). {@code -Dtier.bench.figures=gets} (a comma-separated list of
+ * large, small, gets, start) runs only those.
  */
 @Tag("soak")
 class TierBenchmark {
@@ -54,6 +55,11 @@ class TierBenchmark {
         return a[a.length / 2] / 1e6;
     }
 
+    static boolean wanted(String figure) {
+        String only = System.getProperty("tier.bench.figures", "");
+        return only.isBlank() || Arrays.asList(only.split(",")).contains(figure);
+    }
+
     OpenOptions options() {
         return OpenOptions.defaults().withHostId("bench");
     }
@@ -65,11 +71,19 @@ class TierBenchmark {
             S3Properties p = new S3Properties(Map.of("main", new S3Properties.Store(server.endpoint(), S3TestServer.REGION, "bench",
                     "segstore", S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(60), 4)),
                     256L << 20, 1 << 20, 8, Duration.ofSeconds(2), Duration.ofSeconds(30), null, null);
-            try (ObjectStores stores = new ObjectStores(p); S3Client sdk = server.client()) {
-                largeObjects(stores, sdk);
-                smallCommits(stores, sdk);
-                cachedGets(stores);
-                emptyVolumeStart(p, stores);
+            try (ObjectStores stores = new ObjectStores(p, tmp.resolve("instance")); S3Client sdk = server.client()) {
+                if (wanted("large")) {
+                    largeObjects(stores, sdk);
+                }
+                if (wanted("small")) {
+                    smallCommits(stores, sdk);
+                }
+                if (wanted("gets")) {
+                    cachedGets(stores);
+                }
+                if (wanted("start")) {
+                    emptyVolumeStart(p, stores);
+                }
             }
         }
         Files.writeString(Path.of("target", "tier-bench.txt"), report);
@@ -203,7 +217,7 @@ class TierBenchmark {
             }
         }
         double writeSeconds = (System.nanoTime() - t) / 1e9;
-        try (ObjectStores fresh = new ObjectStores(p)) {
+        try (ObjectStores fresh = new ObjectStores(p, tmp.resolve("start-b"))) {
             Path second = Files.createDirectories(tmp.resolve("start-b")).resolve("big");
             S3RepositoryTier tier = fresh.tier("main", "big");
             t = System.nanoTime();

@@ -50,7 +50,7 @@ class BucketCopyBorgCheckTest {
             S3Properties p = new S3Properties(Map.of("main", new S3Properties.Store(server.endpoint(), S3TestServer.REGION, "borg",
                     "tenants/a", S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY, true, Duration.ofSeconds(5), 3)),
                     8L << 20, 64 * 1024, 4, Duration.ofSeconds(1), Duration.ofSeconds(30), null, null);
-            try (ObjectStores stores = new ObjectStores(p)) {
+            try (ObjectStores stores = new ObjectStores(p, tmp.resolve("instance"))) {
                 Path volume = Files.createDirectories(tmp.resolve("volume"));
                 OpenOptions options = OpenOptions.defaults().withBackgroundCheckpoints(false).withHostId("segstore-test")
                         .withTier(stores.tier("main", "repo"));
