@@ -42,7 +42,6 @@ public class LeaseCoordinator implements DisposableBean,
     private volatile String myUrl;
     private final boolean advertised;
     private final Map<String, BucketLease> leases = new ConcurrentHashMap<>();
-    private final Map<String, Long> seenHighest = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private volatile long lastRefresh;
@@ -202,37 +201,50 @@ public class LeaseCoordinator implements DisposableBean,
         }
     }
 
-    /** Reopens a followed repository when the bucket holds segments after the ones it has seen. */
+    /**
+     * Brings a followed repository up to the bucket: new commits are applied to the open state in
+     * place (one listing when nothing changed); when that cannot be done (a compaction elsewhere
+     * replaced segments it stands on, or the config changed) it is reopened from the bucket's
+     * newest checkpoint. A repository whose config is gone was destroyed through another instance.
+     */
     private void followBucket(String name) throws IOException {
         S3RepositoryTier tier = repositories.newTier(name);
         if (tier == null) {
             return;
         }
-        long highest = tier.highestSegment();
-        if (highest < 0 && !tier.existsInBucket()) {
-            synchronized (locks.computeIfAbsent(name, n -> new Object())) {
-                repositories.forgetDestroyed(name); // destroyed through another instance
-                leases.remove(name);
-                seenHighest.remove(name);
+        ManagedRepository m = repositories.get(name);
+        if (!m.repository().isReadOnly()) {
+            return; // writable here: its own commits are its state
+        }
+        io.segstore.engine.Repository.Followed followed = m.repository().followCommits();
+        if (followed == io.segstore.engine.Repository.Followed.UNCHANGED) {
+            if (m.repository().transactionId() == null && !tier.existsInBucket()) {
+                forget(name); // never committed to, and destroyed through another instance
             }
             return;
         }
-        Long seen = seenHighest.get(name);
-        ManagedRepository m = repositories.get(name);
-        Long tid = m.repository().transactionId();
-        if (seen == null) {
-            seen = tid == null ? -1 : tid;
-        }
-        if (highest > seen) {
-            synchronized (locks.computeIfAbsent(name, n -> new Object())) {
-                BucketLease lease = leases.get(name);
-                if (lease != null && lease.held()) {
-                    return;
-                }
-                repositories.reopen(name, false);
+        if (followed == io.segstore.engine.Repository.Followed.APPLIED) {
+            if (!tier.refreshSmallFiles(repositories.dataDir().resolve(name))) {
+                return; // same config: the applied state is the bucket's
             }
+        } else if (!tier.existsInBucket()) {
+            forget(name); // destroyed through another instance
+            return;
         }
-        seenHighest.put(name, highest);
+        synchronized (locks.computeIfAbsent(name, n -> new Object())) {
+            BucketLease lease = leases.get(name);
+            if (lease != null && lease.held()) {
+                return;
+            }
+            repositories.reopen(name, false);
+        }
+    }
+
+    private void forget(String name) {
+        synchronized (locks.computeIfAbsent(name, n -> new Object())) {
+            repositories.forgetDestroyed(name);
+            leases.remove(name);
+        }
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.segstore.engine.format.RepositoryConfig;
 import io.segstore.engine.format.SegmentFile;
 import io.segstore.engine.format.TransactionsLogFile;
 import java.io.IOException;
+import java.util.Arrays;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -1671,6 +1672,79 @@ public final class Repository implements AutoCloseable {
     private void requireWritable(String operation) {
         if (options.readOnly()) {
             throw new ReadOnlyRepositoryException(operation);
+        }
+    }
+
+    /** What {@link #followCommits()} did. */
+    public enum Followed {
+        /** No commit appeared since the state was built (or last followed). */
+        UNCHANGED,
+        /** Newer commits were applied to the state in place. */
+        APPLIED,
+        /**
+         * Segments this state stands on are gone (a compaction elsewhere replaced them), or a new
+         * one is damaged: the state cannot be brought forward in place; open the repository again.
+         */
+        REOPEN
+    }
+
+    /**
+     * For a repository open read-only whose segments another process commits (a bucket shared by
+     * several instances): reads the store's list of segments again and replays the commits that
+     * appeared after this state's transaction into it, in place, with the same bookkeeping as an
+     * open's replay. Reads go on meanwhile (the index is thread-safe and every applied entry is
+     * committed), and listings keep their position. Segments written after the newest COMMIT
+     * belong to a transaction still being uploaded and wait for the next call.
+     */
+    public Followed followCommits() {
+        ensureNotClosed();
+        if (!options.readOnly()) {
+            throw new IllegalStateException("only a repository open read-only follows another writer's commits");
+        }
+        writeLock.lock();
+        try {
+            long tid = state.transactionId;
+            long[] before = store.list();
+            store.rescan();
+            long[] after = store.list();
+            for (long s : before) {
+                if (s <= tid && Arrays.binarySearch(after, s) < 0) {
+                    return Followed.REOPEN;
+                }
+            }
+            for (long s : after) {
+                if (s > tid) {
+                    readers.invalidate(s); // a handle from the last call may be of an object since replaced
+                }
+            }
+            long newest = -1;
+            for (int i = after.length - 1; i >= 0 && after[i] > tid; i--) {
+                if (store.length(after[i]) == 0) {
+                    continue;
+                }
+                Recovery.CommitState c = Recovery.commitState(store, after[i]);
+                if (c == Recovery.CommitState.COMMITTED) {
+                    newest = after[i];
+                    break;
+                }
+                if (c == Recovery.CommitState.DAMAGED) {
+                    return Followed.REOPEN;
+                }
+            }
+            if (newest < 0) {
+                return Followed.UNCHANGED;
+            }
+            Recovery.replay(state, store, readers, Recovery.existing(store, after, newest), tid + 1, newest, ProgressListener.NONE);
+            state.transactionId = newest;
+            return Followed.APPLIED;
+        } catch (IntegrityException e) {
+            // the state may hold part of the damaged commit now: only a fresh open is trustworthy
+            LOG.log(System.Logger.Level.WARNING, "{0}: a commit written elsewhere cannot be applied ({1}); reopening", path, e.getMessage());
+            return Followed.REOPEN;
+        } catch (IOException e) {
+            throw new RepositoryIOException("cannot follow the commits of " + path, e);
+        } finally {
+            writeLock.unlock();
         }
     }
 

@@ -16,6 +16,14 @@ public interface SegmentStore extends Closeable {
     default void observe(EngineObserver observer) {
     }
 
+    /**
+     * Reads the list of segments again, for a store that other processes add to and remove from
+     * (a bucket shared by instances). A local directory has one writer, this process, and keeps
+     * its list current anyway.
+     */
+    default void rescan() throws IOException {
+    }
+
     /** Numbers of the segment files present, ascending, including zero-length ones. */
     long[] list() throws IOException;
 

@@ -20,6 +20,12 @@ public final class ObjectStores implements AutoCloseable {
     private final Map<String, ObjectStore> stores;
     private final BlockCache cache;
     private final ExecutorService uploads;
+    /** Runs the delayed deletes of replaced segment objects. */
+    private final java.util.concurrent.ScheduledExecutorService deletions = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "segstore-tier-deletes");
+        t.setDaemon(true);
+        return t;
+    });
     private final TierMetrics metrics = new TierMetrics();
     private final S3Properties properties;
 
@@ -75,7 +81,7 @@ public final class ObjectStores implements AutoCloseable {
         if (s == null) {
             throw new IllegalArgumentException("no object store named " + store);
         }
-        return new S3RepositoryTier(s, repository, cache, uploads, metrics);
+        return new S3RepositoryTier(s, repository, cache, uploads, metrics, properties.deleteDelay(), deletions);
     }
 
     /**
@@ -117,6 +123,7 @@ public final class ObjectStores implements AutoCloseable {
     @Override
     public void close() {
         uploads.shutdown();
+        deletions.shutdownNow();
         cache.close();
         for (ObjectStore s : stores.values()) {
             try {

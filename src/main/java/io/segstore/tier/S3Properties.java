@@ -29,12 +29,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param cacheDirectory  where the cache file lives; none: {@code .s3-cache} in the data
  *                        directory (not a repository: repository names start with a letter or
  *                        digit). One instance per directory
+ * @param deleteDelay     how long a segment object that compaction replaced stays in the bucket
+ *                        after the next checkpoint, so that instances following the repository
+ *                        apply the compaction before it goes (well above refreshInterval)
  */
 @ConfigurationProperties("segstore.s3")
 public record S3Properties(Map<String, Store> stores, @DefaultValue("268435456") long cacheSize,
                            @DefaultValue("1048576") int blockSize, @DefaultValue("8") int uploadThreads,
                            @DefaultValue("2s") Duration refreshInterval, @DefaultValue("30s") Duration leaseTtl,
-                           String advertiseUrl, String defaultStorage, Path cacheDirectory) {
+                           String advertiseUrl, String defaultStorage, Path cacheDirectory,
+                           @DefaultValue("30s") Duration deleteDelay) {
 
     /** The name a create request uses for the local data directory, whatever the default is. */
     public static final String LOCAL = "local";
@@ -55,12 +59,27 @@ public record S3Properties(Map<String, Store> stores, @DefaultValue("268435456")
         if (LOCAL.equals(defaultStorage)) {
             defaultStorage = null;
         }
+        if (deleteDelay == null) {
+            deleteDelay = Duration.ZERO;
+        }
+        if (deleteDelay.isNegative()) {
+            throw new IllegalArgumentException("segstore.s3.delete-delay must not be negative");
+        }
     }
 
-    /** Without a cache directory of its own (the default: in the data directory). */
+    /**
+     * Without a cache directory of its own (the default: in the data directory), and deleting
+     * replaced segments as soon as a checkpoint allows (no followers to wait for).
+     */
     public S3Properties(Map<String, Store> stores, long cacheSize, int blockSize, int uploadThreads, Duration refreshInterval,
                         Duration leaseTtl, String advertiseUrl, String defaultStorage) {
-        this(stores, cacheSize, blockSize, uploadThreads, refreshInterval, leaseTtl, advertiseUrl, defaultStorage, null);
+        this(stores, cacheSize, blockSize, uploadThreads, refreshInterval, leaseTtl, advertiseUrl, defaultStorage, null, Duration.ZERO);
+    }
+
+    /** The same, with another delete delay. */
+    public S3Properties withDeleteDelay(Duration delay) {
+        return new S3Properties(stores, cacheSize, blockSize, uploadThreads, refreshInterval, leaseTtl, advertiseUrl, defaultStorage,
+                cacheDirectory, delay);
     }
 
     /** The directory of the cache file, given the data directory it defaults to. */

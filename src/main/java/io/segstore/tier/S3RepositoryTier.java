@@ -43,7 +43,13 @@ public final class S3RepositoryTier implements RepositoryTier {
     private volatile TieredSegmentStore segments;
     private volatile BooleanSupplier fence = () -> true;
 
-    public S3RepositoryTier(ObjectStore store, String repository, BlockCache cache, ExecutorService uploads, TierMetrics metrics) {
+    private final java.time.Duration deleteDelay;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+
+    public S3RepositoryTier(ObjectStore store, String repository, BlockCache cache, ExecutorService uploads, TierMetrics metrics,
+                            java.time.Duration deleteDelay, java.util.concurrent.ScheduledExecutorService timer) {
+        this.deleteDelay = deleteDelay;
+        this.timer = timer;
         this.store = store;
         this.name = repository;
         this.root = repository + "/";
@@ -77,7 +83,8 @@ public final class S3RepositoryTier implements RepositoryTier {
 
     @Override
     public SegmentStore segments(LocalSegmentStore local, int segmentsPerDir, BooleanSupplier appendOnly) throws IOException {
-        TieredSegmentStore s = new TieredSegmentStore(store, root, local, segmentsPerDir, cache, uploads, appendOnly, metrics);
+        TieredSegmentStore s = new TieredSegmentStore(store, root, local, segmentsPerDir, cache, uploads, appendOnly, metrics,
+                deleteDelay, timer);
         s.fence(fence);
         segments = s;
         return s;
@@ -228,6 +235,22 @@ public final class S3RepositoryTier implements RepositoryTier {
             LOG.log(System.Logger.Level.INFO, "repository {0}: fetched checkpoint {1} from {2}", name, t, store.name());
             break;
         }
+    }
+
+    /**
+     * Brings the local working copy's config, nonce and transactions log up to the bucket (after
+     * another instance's commits were applied in place). True when the config changed, which
+     * the open repository only sees when it is opened again.
+     */
+    public boolean refreshSmallFiles(Path dir) throws IOException {
+        Path config = dir.resolve(RepositoryConfig.FILE_NAME);
+        byte[] before = Files.exists(config) ? Files.readAllBytes(config) : new byte[0];
+        store.download(root + NonceFile.NAME, dir.resolve(NonceFile.NAME));
+        store.download(root + TransactionsLogFile.NAME, dir.resolve(TransactionsLogFile.NAME));
+        if (!store.download(root + RepositoryConfig.FILE_NAME, config)) {
+            return true; // gone: being destroyed; opening again finds out
+        }
+        return !java.util.Arrays.equals(before, Files.readAllBytes(config));
     }
 
     /** The highest segment number in the bucket (one listing), or -1. */

@@ -47,15 +47,18 @@ final class TieredSegmentStore implements SegmentStore {
     private final BooleanSupplier appendOnly;
     /** Segment number to object size, for every segment object in the bucket. */
     private final ConcurrentSkipListMap<Long, Long> remote = new ConcurrentSkipListMap<>();
+    /** Entity tags of the segment objects as last listed, to notice a number used for a new object. */
+    private final java.util.Map<Long, String> etags = new java.util.concurrent.ConcurrentHashMap<>();
     private final TierMetrics metrics;
     private volatile BooleanSupplier fence = () -> true;
     /** Segments up to this one were committed through this store (-1: none yet). */
     private volatile long committedUpTo = -1;
-    /** Keys of segments compaction replaced, deleted once a later checkpoint is uploaded. */
-    private final java.util.Set<String> pendingDeletes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Segments compaction replaced, deleted a while after a later checkpoint is uploaded. */
+    private final ReplacedSegments replaced;
 
     TieredSegmentStore(ObjectStore store, String root, LocalSegmentStore local, int segmentsPerDir, BlockCache cache,
-                       ExecutorService uploads, BooleanSupplier appendOnly, TierMetrics metrics) throws IOException {
+                       ExecutorService uploads, BooleanSupplier appendOnly, TierMetrics metrics, java.time.Duration deleteDelay,
+                       java.util.concurrent.ScheduledExecutorService timer) throws IOException {
         this.store = store;
         this.root = root;
         this.local = local;
@@ -64,12 +67,18 @@ final class TieredSegmentStore implements SegmentStore {
         this.uploads = uploads;
         this.appendOnly = appendOnly;
         this.metrics = metrics;
+        this.replaced = new ReplacedSegments(store, metrics, deleteDelay, timer);
         refresh();
         for (long s : local.list()) {
             // uploaded ones are read from the bucket; the others were never acknowledged
             local.delete(s);
         }
         local.syncDirectories();
+    }
+
+    @Override
+    public void rescan() throws IOException {
+        refresh();
     }
 
     /** Reads the bucket's listing of segment objects again (another instance may have added some). */
@@ -83,8 +92,20 @@ final class TieredSegmentStore implements SegmentStore {
                 continue;
             }
             long n = Long.parseLong(rest.substring(slash + 1));
+            String before = etags.put(n, o.etag() == null ? "" : o.etag());
+            if (before != null && !before.equals(etags.get(n))) {
+                // the number was used again (a failed commit's segment, deleted, then written anew):
+                // blocks of the old object must not be served for the new one
+                cache.invalidate(store, key(n));
+            }
             remote.put(n, o.size());
             seen.add(n);
+        }
+        for (Long gone : remote.keySet()) {
+            if (!seen.contains(gone)) {
+                cache.invalidate(store, key(gone));
+                etags.remove(gone);
+            }
         }
         remote.keySet().retainAll(seen);
     }
@@ -200,29 +221,19 @@ final class TieredSegmentStore implements SegmentStore {
         }
         remote.remove(segment);
         if (segment <= committedUpTo) {
-            // replaced by compaction: gone for this repository now, gone from the bucket once a
-            // checkpoint of the commit that replaced it is uploaded (instances still reading an
-            // older state keep finding it meanwhile)
-            pendingDeletes.add(key);
+            // replaced by compaction: gone for this repository now, gone from the bucket a while
+            // after a checkpoint of the commit that replaced it is uploaded (instances still
+            // reading an older state keep finding it meanwhile)
+            replaced.add(key);
             return;
         }
         store.delete(key); // never committed (a failed commit, an interrupted writer's leftover)
         metrics.deletes.incrementAndGet();
     }
 
-    /** A checkpoint newer than every compaction so far is in the bucket: replaced segments go now. */
+    /** A checkpoint newer than every compaction so far is in the bucket: replaced segments may go. */
     void checkpointUploaded() {
-        for (String key : pendingDeletes.toArray(new String[0])) {
-            try {
-                store.delete(key);
-                pendingDeletes.remove(key);
-                metrics.deletes.incrementAndGet();
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "could not delete replaced segment {0} (tried again after the next checkpoint): {1}",
-                        key, e.getMessage());
-                return;
-            }
-        }
+        replaced.checkpointUploaded();
     }
 
     @Override
@@ -314,7 +325,7 @@ final class TieredSegmentStore implements SegmentStore {
         Path file = local.file(segment);
         long size = Files.size(file);
         String key = key(segment);
-        if (pendingDeletes.remove(key)) {
+        if (replaced.remove(key)) {
             store.delete(key); // a replaced segment's number comes round again only after a crash: it goes first
         }
         Long known = remote.get(segment);
@@ -419,7 +430,8 @@ final class TieredSegmentStore implements SegmentStore {
                     }
                 }
                 if (n <= 0) {
-                    break;
+                    throw new IOException("segment object " + key + " is shorter than its listed size " + size
+                            + " (it changed since it was listed)");
                 }
                 position += n;
                 total += n;

@@ -26,13 +26,32 @@ import java.util.function.Predicate;
 public final class FaultProxy implements AutoCloseable {
 
     /** What a queued fault does. */
-    public enum Kind { ERROR_500, DROP_MID_BODY, ANSWER_LATE }
+    public enum Kind { ERROR_500, DROP_MID_BODY, ANSWER_LATE, HOLD }
 
     /** A request as the proxy saw it. */
     public record Seen(String method, String path) {
     }
 
-    private record Fault(Kind kind, Predicate<Seen> matches, long lateMillis) {
+    private record Fault(Kind kind, Predicate<Seen> matches, long lateMillis, Hold hold) {
+    }
+
+    /**
+     * A request stopped in the proxy with its whole body received: the test learns that it is
+     * there, then lets it go on to the store or drops it (as if the sender died with it in flight).
+     */
+    public static final class Hold {
+        private final java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CompletableFuture<Boolean> decision = new java.util.concurrent.CompletableFuture<>();
+
+        /** Waits until the matching request is held; false when none came in time. */
+        public boolean awaitHeld(java.time.Duration timeout) throws InterruptedException {
+            return arrived.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        /** Lets the held request reach the store ({@code true}) or drops it. */
+        public void release(boolean forward) {
+            decision.complete(forward);
+        }
     }
 
     private final ServerSocket server;
@@ -57,8 +76,15 @@ public final class FaultProxy implements AutoCloseable {
 
     /** Queues one fault for the first request matching {@code matches}. */
     public FaultProxy inject(Kind kind, Predicate<Seen> matches) {
-        faults.add(new Fault(kind, matches, 2500));
+        faults.add(new Fault(kind, matches, 2500, null));
         return this;
+    }
+
+    /** Holds the first request matching {@code matches} until the returned hold is released. */
+    public Hold hold(Predicate<Seen> matches) {
+        Hold h = new Hold();
+        faults.add(new Fault(Kind.HOLD, matches, 0, h));
+        return h;
     }
 
     /** Every request answers 500 until switched off (an outage longer than the SDK's retries). */
@@ -137,6 +163,12 @@ public final class FaultProxy implements AutoCloseable {
                     out.flush();
                     continue;
                 }
+                if (fault != null && fault.kind() == Kind.HOLD) {
+                    fault.hold().arrived.countDown();
+                    if (!fault.hold().decision.get()) {
+                        return; // dropped: the store never sees it
+                    }
+                }
                 byte[] answer = forward(head, chunked, body);
                 if (fault != null && fault.kind() == Kind.ANSWER_LATE) {
                     Thread.sleep(fault.lateMillis()); // the store did it; the client gives up waiting
@@ -145,7 +177,7 @@ public final class FaultProxy implements AutoCloseable {
                 out.flush();
                 return; // the upstream answer carried Connection: close
             }
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException | RuntimeException e) {
             // the client went away
         }
     }

@@ -12,6 +12,7 @@ import io.segstore.engine.OpenOptions;
 import io.segstore.engine.Repository;
 import io.segstore.engine.RepositoryAlreadyExistsException;
 import io.segstore.engine.Transaction;
+import io.segstore.testing.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -150,6 +151,132 @@ class RepositoryInBucketTest {
         Repository.create(one.resolve("twice"), CreateOptions.defaults(), options(stores.tier("main", "twice"))).close();
         assertThrows(RepositoryAlreadyExistsException.class,
                 () -> Repository.create(two.resolve("twice"), CreateOptions.defaults(), options(stores.tier("main", "twice"))));
+    }
+
+    /**
+     * An instance following another one's repository (open read-only on its own volume) applies
+     * the writer's new commits to its open state in place: reads see them, a listing keeps its
+     * place, a transaction still being written is not applied, and only once a compaction's
+     * replaced segments are deleted from the bucket does it need to open the repository again.
+     */
+    @Test
+    void aFollowerAppliesAnotherInstancesCommitsInPlaceUntilACompactionDeletesSegments() throws Exception {
+        Path writerDir = Files.createDirectories(tmp.resolve("volume-w")).resolve("followed");
+        Path followerDir = Files.createDirectories(tmp.resolve("volume-r")).resolve("followed");
+        // two instances, each with its own cache; the writer keeps replaced segments for a long while
+        ObjectStores elsewhere = new ObjectStores(properties, tmp.resolve("instance-r"));
+        ObjectStores holder = new ObjectStores(properties.withDeleteDelay(Duration.ofHours(1)), tmp.resolve("instance-w"));
+        try (Repository writer = Repository.create(writerDir, CreateOptions.defaults(), options(holder.tier("main", "followed")))) {
+            try (Transaction txn = writer.begin()) {
+                for (int i = 0; i < 20; i++) {
+                    txn.put(id("first-" + i), data(500, i));
+                }
+                txn.commit();
+            }
+            S3RepositoryTier tier = elsewhere.tier("main", "followed");
+            tier.hydrate(followerDir);
+            try (Repository follower = Repository.open(followerDir, options(tier).withReadOnly(true))) {
+                assertEquals(20, follower.objectCount());
+                assertEquals(Repository.Followed.UNCHANGED, follower.followCommits());
+                List<ObjectId> page = follower.list(7, null);
+
+                try (Transaction txn = writer.begin()) {
+                    txn.put(id("second"), data(700, 99));
+                    txn.delete(id("first-0"));
+                    txn.commit();
+                }
+                assertEquals(Repository.Followed.APPLIED, follower.followCommits());
+                assertEquals(writer.transactionId(), follower.transactionId());
+                assertArrayEquals(data(700, 99), follower.get(id("second")));
+                assertThrows(io.segstore.engine.ObjectNotFoundException.class, () -> follower.get(id("first-0")));
+                Set<ObjectId> listed = new java.util.HashSet<>(page);
+                for (List<ObjectId> next = follower.list(7, page.get(page.size() - 1)); !next.isEmpty();
+                     next = follower.list(7, next.get(next.size() - 1))) {
+                    listed.addAll(next);
+                }
+                assertTrue(listed.contains(id("first-19")) && listed.size() >= 19, "the listing went on where it was: " + listed.size());
+
+                // a segment of a transaction not committed yet (uploaded by hand, as if mid-commit) is not applied
+                long pendingSegment = writer.transactionId() + 1;
+                String pendingKey = "followed/data/0/" + pendingSegment;
+                try (Transaction txn = writer.begin()) {
+                    txn.put(id("third"), data(300, 3));
+                    txn.commit();
+                }
+                byte[] committed = stores.store("main").get(pendingKey).data();
+                stores.store("main").delete(pendingKey);
+                stores.store("main").create(pendingKey, java.util.Arrays.copyOf(committed, committed.length - 9)); // without its COMMIT
+                long before = follower.transactionId();
+                assertEquals(Repository.Followed.UNCHANGED, follower.followCommits());
+                assertEquals(before, follower.transactionId());
+                assertThrows(io.segstore.engine.ObjectNotFoundException.class, () -> follower.get(id("third")));
+                stores.store("main").delete(pendingKey);
+                stores.store("main").create(pendingKey, committed);
+                assertEquals(Repository.Followed.APPLIED, follower.followCommits());
+                assertArrayEquals(data(300, 3), follower.get(id("third")));
+
+                // a compaction: its commit is applied in place while the replaced segments still exist ...
+                try (Transaction txn = writer.begin()) {
+                    for (int i = 1; i < 20; i++) {
+                        txn.delete(id("first-" + i));
+                    }
+                    txn.commit();
+                }
+                Set<String> beforeCompaction = keys("followed/data/");
+                writer.compact(0.0, io.segstore.engine.ProgressListener.NONE);
+                writer.checkpointNow();
+                assertTrue(keys("followed/data/").containsAll(beforeCompaction), "replaced segments stay for the delete delay");
+                assertEquals(Repository.Followed.APPLIED, follower.followCommits());
+                assertArrayEquals(data(700, 99), follower.get(id("second")));
+                assertArrayEquals(data(300, 3), follower.get(id("third")));
+                // ... and once a segment it stands on is deleted (the first, all of whose objects
+                // are gone: what the delay ends in), the follower must open the repository again
+                stores.store("main").delete("followed/data/0/" + beforeCompaction.stream()
+                        .mapToLong(k -> Long.parseLong(k.substring(k.lastIndexOf('/') + 1))).min().orElseThrow());
+                assertEquals(Repository.Followed.REOPEN, follower.followCommits());
+            }
+            tier.refreshLocal(followerDir);
+            try (Repository reopened = Repository.open(followerDir, options(elsewhere.tier("main", "followed")).withReadOnly(true))) {
+                assertEquals(2, reopened.objectCount());
+                assertArrayEquals(data(700, 99), reopened.get(id("second")));
+                assertArrayEquals(data(300, 3), reopened.get(id("third")));
+            }
+        } finally {
+            elsewhere.close();
+            holder.close();
+        }
+    }
+
+    /** With a short delete delay, compaction's replaced segments leave the bucket after the next checkpoint. */
+    @Test
+    void replacedSegmentsLeaveTheBucketOnceTheDeleteDelayAfterACheckpointHasPassed() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("volume-x")).resolve("delayed");
+        try (ObjectStores holder = new ObjectStores(properties.withDeleteDelay(Duration.ofMillis(300)), tmp.resolve("instance-x"));
+             Repository repo = Repository.create(dir, CreateOptions.defaults(), options(holder.tier("main", "delayed")))) {
+            for (int t = 0; t < 3; t++) {
+                try (Transaction txn = repo.begin()) {
+                    txn.put(id("d" + t), data(2000, t));
+                    txn.commit();
+                }
+            }
+            try (Transaction txn = repo.begin()) {
+                txn.delete(id("d0"));
+                txn.delete(id("d1"));
+                txn.commit();
+            }
+            Set<String> before = keys("delayed/data/");
+            repo.compact(0.0, io.segstore.engine.ProgressListener.NONE);
+            repo.checkpointNow();
+            Poll.until("replaced segments deleted after the delay", Duration.ofSeconds(30), () -> {
+                try {
+                    return !keys("delayed/data/").containsAll(before);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertTrue(holder.metrics().deletes() > 0);
+            assertArrayEquals(data(2000, 2), repo.get(id("d2")));
+        }
     }
 
     @Test

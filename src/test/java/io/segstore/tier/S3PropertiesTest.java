@@ -68,4 +68,16 @@ class S3PropertiesTest {
         assertEquals(Path.of("/scratch/cache"), set.cacheDirectory(Path.of("/data")));
         assertNull(with(Map.of(), null).cacheDirectory(), "the constructor without it leaves the default");
     }
+
+    @Test
+    void replacedSegmentsWaitThirtySecondsByDefaultAndTheDelayCanBeSetButNotNegative() {
+        assertEquals(Duration.ofSeconds(30), new Binder(new MapConfigurationPropertySource(Map.of("segstore.s3.lease-ttl", "5s")))
+                .bind("segstore.s3", S3Properties.class).get().deleteDelay());
+        assertEquals(Duration.ofSeconds(90), new Binder(new MapConfigurationPropertySource(Map.of("segstore.s3.delete-delay", "90s")))
+                .bind("segstore.s3", S3Properties.class).get().deleteDelay());
+        assertEquals(Duration.ZERO, with(Map.of(), null).deleteDelay(), "built in code (tests, benchmarks): deleted at once");
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> with(Map.of(), null).withDeleteDelay(Duration.ofSeconds(-1)));
+        assertTrue(negative.getMessage().contains("delete-delay"), negative.getMessage());
+    }
 }

@@ -3,6 +3,7 @@ package io.segstore.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.segstore.tier.FaultProxy;
 import io.segstore.tier.S3TestServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +17,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Several Segstore processes sharing one bucket (s3proxy in this JVM): any instance answers any
@@ -44,8 +47,12 @@ class SharedBucketInstancesTest {
     }
 
     static ServiceProcess instance(String name) throws Exception {
+        return instance(name, args());
+    }
+
+    static ServiceProcess instance(String name, String[] args) throws Exception {
         Path data = Files.createDirectories(tmp.resolve(name));
-        ServiceProcess p = ServiceProcess.start(data, tmp.resolve(name + ".log"), "/actuator/health/readiness", args());
+        ServiceProcess p = ServiceProcess.start(data, tmp.resolve(name + ".log"), "/actuator/health/readiness", args);
         started.add(p);
         return p;
     }
@@ -153,6 +160,62 @@ class SharedBucketInstancesTest {
         assertEquals("entry 19", apiA.get("/repos/ledger/objects/" + id(119)).text());
         assertEquals(201, apiA.put("/repos/ledger/objects/" + id(201), body("via a")).status(), "forwarded to b");
         assertEquals("via a", apiB.get("/repos/ledger/objects/" + id(201)).text());
+    }
+
+    /**
+     * The holder is killed while the PUT of its commit's segment is in flight (held in a proxy
+     * with its whole body): whether that PUT then reaches the bucket or not, the instance taking
+     * over serves every acknowledged commit, and the unacknowledged one all or nothing.
+     */
+    @ParameterizedTest(name = "the in-flight upload {0}")
+    @ValueSource(strings = {"lands after the kill", "never lands"})
+    void killingTheHolderWhileItsCommitIsBeingUploadedLosesNothingAcknowledged(String fate) throws Exception {
+        boolean lands = fate.startsWith("lands");
+        String repo = lands ? "inflight-landed" : "inflight-lost";
+        try (FaultProxy proxy = new FaultProxy(s3.endpoint())) {
+            List<String> viaProxy = new ArrayList<>();
+            for (String arg : args()) {
+                viaProxy.add(arg.startsWith("--segstore.s3.stores.main.endpoint=") ? "--segstore.s3.stores.main.endpoint=" + proxy.endpoint() : arg);
+            }
+            ServiceProcess g = instance(lands ? "g1" : "g2", viaProxy.toArray(String[]::new));
+            ApiClient apiG = new ApiClient(g.port);
+            create(apiG, repo);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(201, apiG.put("/repos/" + repo + "/objects/" + id(600 + i), body("acknowledged " + i)).status());
+            }
+            FaultProxy.Hold hold = proxy.hold(FaultProxy.method("PUT", "/" + repo + "/data/"));
+            byte[] pending = new byte[200_000];
+            new java.util.Random(7).nextBytes(pending);
+            java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+            Thread writer = new Thread(() -> {
+                try {
+                    answered.set(apiG.put("/repos/" + repo + "/objects/" + id(699), pending).status());
+                } catch (RuntimeException ex) {
+                    // the instance dies under it: never acknowledged
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            assertTrue(hold.awaitHeld(java.time.Duration.ofSeconds(60)), "the commit's segment upload reached the proxy");
+            g.kill();
+            hold.release(lands);
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+            assertTrue(answered.get() == 0, "no answer came for a commit whose upload was cut off: " + answered.get());
+
+            await("b takes " + repo + " over", 30, () -> apiB.put("/repos/" + repo + "/objects/" + id(650), body("after")).status() == 201);
+            for (int i = 0; i < 5; i++) {
+                assertEquals("acknowledged " + i, apiB.get("/repos/" + repo + "/objects/" + id(600 + i)).text());
+            }
+            ApiClient.Response inFlight = apiB.get("/repos/" + repo + "/objects/" + id(699));
+            if (lands) {
+                assertEquals(200, inFlight.status(), "its segment, COMMIT included, reached the bucket: the commit stands");
+                assertTrue(java.util.Arrays.equals(pending, inFlight.body()));
+            } else {
+                assertEquals(404, inFlight.status(), "its segment never reached the bucket: nothing of it is served");
+            }
+            await("a, following, sees the new holder's commit", 20, () -> apiA.get("/repos/" + repo + "/objects/" + id(650)).status() == 200);
+            assertEquals(lands ? 200 : 404, apiA.get("/repos/" + repo + "/objects/" + id(699)).status(), "a agrees with b");
+        }
     }
 
     @Test
