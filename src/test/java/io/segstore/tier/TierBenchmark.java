@@ -26,7 +26,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * {@code ./mvnw -o -Dtest=TierBenchmark -Dsurefire.excludedGroups=none test}; the figures go to
  * target/tier-bench.txt. {@code -Dtier.bench.objects=N} sets the size of the empty-volume start
  * (default 1,000,000 objects). {@code -Dtier.bench.figures=gets} (a comma-separated list of
- * large, small, gets, start) runs only those.
+ * large, small, gets, start, follow) runs only those; {@code -Dtier.bench.follow-objects=N} sizes the
+ * follow figure (default 1,000,000).
  */
 @Tag("soak")
 class TierBenchmark {
@@ -83,6 +84,9 @@ class TierBenchmark {
                 }
                 if (wanted("start")) {
                     emptyVolumeStart(p, stores);
+                }
+                if (wanted("follow")) {
+                    followerCatchUp(p, stores);
                 }
             }
         }
@@ -229,6 +233,79 @@ class TierBenchmark {
                 line("empty-volume start on %,d objects (written and checkpointed in %.1f s): checkpoint fetched in %.2f s, "
                         + "serving after %.2f s in total, %,d objects, %,d bytes fetched by ranged GETs", n, writeSeconds, fetch, total,
                         objects, fresh.cache().bytesFetched());
+            }
+        }
+    }
+
+    /**
+     * A follower seeing the writer's small commits on a repository of N objects: applying each to
+     * its open state in place against opening the repository again from the bucket (what
+     * followers did before), alternating, one commit each time.
+     */
+    void followerCatchUp(S3Properties p, ObjectStores stores) throws Exception {
+        long n = Long.getLong("tier.bench.follow-objects", 1_000_000);
+        Path writerDir = Files.createDirectories(tmp.resolve("follow-w")).resolve("followed");
+        try (Repository writer = Repository.create(writerDir, CreateOptions.defaults(), options().withTier(stores.tier("main", "followed")));
+             ObjectStores other = new ObjectStores(p, tmp.resolve("follow-r"))) {
+            long done = 0;
+            while (done < n) {
+                try (Transaction txn = writer.begin()) {
+                    for (int i = 0; i < 100_000 && done < n; i++, done++) {
+                        txn.put(id(done), new byte[0]);
+                    }
+                    txn.commit();
+                }
+            }
+            writer.checkpointNow();
+            Path followerDir = Files.createDirectories(tmp.resolve("follow-r")).resolve("followed");
+            S3RepositoryTier tier = other.tier("main", "followed");
+            tier.hydrate(followerDir);
+            List<Long> inPlace = new ArrayList<>();
+            List<Long> reopen = new ArrayList<>();
+            byte[] small = new byte[1024];
+            try (Repository follower = Repository.open(followerDir, options().withTier(tier).withReadOnly(true))) {
+                for (int round = 0; round < 20; round++) {
+                    try (Transaction txn = writer.begin()) {
+                        txn.put(id(n + round), small);
+                        txn.commit();
+                    }
+                    long t = System.nanoTime();
+                    if (follower.followCommits() != Repository.Followed.APPLIED) {
+                        throw new IllegalStateException("the commit was not applied in place");
+                    }
+                    inPlace.add(System.nanoTime() - t);
+                    Path copy = Files.createDirectories(tmp.resolve("follow-reopen-" + round)).resolve("followed");
+                    copyTree(followerDir, copy);
+                    t = System.nanoTime();
+                    S3RepositoryTier again = other.tier("main", "followed");
+                    again.refreshLocal(copy);
+                    try (Repository reopened = Repository.open(copy, options().withTier(again).withReadOnly(true))) {
+                        if (reopened.objectCount() != follower.objectCount()) {
+                            throw new IllegalStateException("the reopened state differs");
+                        }
+                        reopen.add(System.nanoTime() - t);
+                    }
+                }
+            }
+            line("follower catch-up on %,d objects, one small commit each time, median of 20: applied in place %.1f ms, "
+                    + "reopened from the bucket %.1f ms, ratio %.1fx", n, median(inPlace), median(reopen), median(reopen) / median(inPlace));
+        }
+    }
+
+    /** A working copy as the follower holds it (config, checkpoint), for a reopen that does not disturb the follower. */
+    static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path f : walk.toList()) {
+                Path rel = from.relativize(f);
+                if (rel.getNameCount() > 0 && rel.getName(0).toString().startsWith("lock")) {
+                    continue; // the follower's own shared lock
+                }
+                Path target = to.resolve(rel.toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
     }
