@@ -225,6 +225,7 @@ public class LeaseCoordinator implements DisposableBean,
         }
         if (followed == io.segstore.engine.Repository.Followed.APPLIED) {
             if (!tier.refreshSmallFiles(repositories.dataDir().resolve(name))) {
+                repositories.objectStores().metrics().followed(true);
                 return; // same config: the applied state is the bucket's
             }
         } else if (!tier.existsInBucket()) {
@@ -237,6 +238,7 @@ public class LeaseCoordinator implements DisposableBean,
                 return;
             }
             repositories.reopen(name, false);
+            repositories.objectStores().metrics().followed(false);
         }
     }
 

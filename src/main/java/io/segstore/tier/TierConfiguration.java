@@ -42,6 +42,10 @@ public class TierConfiguration {
             FunctionCounter.builder("segstore.s3.uploads", m, TierMetrics::uploads).description("Segment objects uploaded").register(r);
             FunctionCounter.builder("segstore.s3.uploaded", m, TierMetrics::bytesUploaded).baseUnit("bytes").register(r);
             FunctionCounter.builder("segstore.s3.deletes", m, TierMetrics::deletes).description("Segment objects deleted (compaction)").register(r);
+            FunctionCounter.builder("segstore.s3.follow.applied", m, TierMetrics::followedInPlace)
+                    .description("Catch-ups of a followed repository that applied another instance's commits in place").register(r);
+            FunctionCounter.builder("segstore.s3.follow.reopened", m, TierMetrics::followedByReopen)
+                    .description("Catch-ups of a followed repository that opened it again from the bucket").register(r);
         });
         return stores;
     }

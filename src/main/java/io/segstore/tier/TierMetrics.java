@@ -10,6 +10,8 @@ public final class TierMetrics {
     final AtomicLong commitNanos = new AtomicLong();
     final AtomicLong deletes = new AtomicLong();
     final AtomicLong checkpointUploads = new AtomicLong();
+    private final AtomicLong followedInPlace = new AtomicLong();
+    private final AtomicLong followedByReopen = new AtomicLong();
 
     public long uploads() {
         return uploads.get();
@@ -29,5 +31,19 @@ public final class TierMetrics {
 
     public long checkpointUploads() {
         return checkpointUploads.get();
+    }
+
+    /** Other instances' commits a follower applied to its open state. */
+    public long followedInPlace() {
+        return followedInPlace.get();
+    }
+
+    /** Times a follower had to open a repository again to follow it (after a compaction elsewhere, a config change). */
+    public long followedByReopen() {
+        return followedByReopen.get();
+    }
+
+    public void followed(boolean inPlace) {
+        (inPlace ? followedInPlace : followedByReopen).incrementAndGet();
     }
 }

@@ -117,6 +117,9 @@ class SharedBucketInstancesTest {
         assertEquals(201, viaB.status(), viaB.text());
         assertEquals("two", apiA.get("/repos/photos/objects/" + id(2)).text(), "the write reached the holder, a");
         await("b sees its own forwarded write", 20, () -> apiB.get("/repos/photos/objects/" + id(2)).status() == 200);
+        java.util.regex.Matcher applied = java.util.regex.Pattern.compile("(?m)^segstore_s3_follow_applied_total(\\{[^}]*})? (\\S+)$")
+                .matcher(apiB.get("/actuator/prometheus").text());
+        assertTrue(applied.find() && Double.parseDouble(applied.group(2)) >= 1, "b applied a's commit to its open state in place");
     }
 
     @Test
