@@ -210,15 +210,7 @@ class TierBenchmark {
         Path first = Files.createDirectories(tmp.resolve("start-a")).resolve("big");
         long t = System.nanoTime();
         try (Repository repo = Repository.create(first, CreateOptions.defaults(), options().withTier(stores.tier("main", "big")))) {
-            long done = 0;
-            while (done < n) {
-                try (Transaction txn = repo.begin()) {
-                    for (int i = 0; i < 100_000 && done < n; i++, done++) {
-                        txn.put(id(done), new byte[0]);
-                    }
-                    txn.commit();
-                }
-            }
+            putEmptyObjects(repo, n);
         }
         double writeSeconds = (System.nanoTime() - t) / 1e9;
         try (ObjectStores fresh = new ObjectStores(p, tmp.resolve("start-b"))) {
@@ -247,15 +239,7 @@ class TierBenchmark {
         Path writerDir = Files.createDirectories(tmp.resolve("follow-w")).resolve("followed");
         try (Repository writer = Repository.create(writerDir, CreateOptions.defaults(), options().withTier(stores.tier("main", "followed")));
              ObjectStores other = new ObjectStores(p, tmp.resolve("follow-r"))) {
-            long done = 0;
-            while (done < n) {
-                try (Transaction txn = writer.begin()) {
-                    for (int i = 0; i < 100_000 && done < n; i++, done++) {
-                        txn.put(id(done), new byte[0]);
-                    }
-                    txn.commit();
-                }
-            }
+            putEmptyObjects(writer, n);
             writer.checkpointNow();
             Path followerDir = Files.createDirectories(tmp.resolve("follow-r")).resolve("followed");
             S3RepositoryTier tier = other.tier("main", "followed");
@@ -306,6 +290,19 @@ class TierBenchmark {
                 } else {
                     Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
+            }
+        }
+    }
+
+    /** Objects 0..n-1, empty, in commits of 100,000. */
+    static void putEmptyObjects(Repository repo, long n) {
+        long done = 0;
+        while (done < n) {
+            try (Transaction txn = repo.begin()) {
+                for (int i = 0; i < 100_000 && done < n; i++, done++) {
+                    txn.put(id(done), new byte[0]);
+                }
+                txn.commit();
             }
         }
     }
