@@ -1707,6 +1707,11 @@ public final class Repository implements AutoCloseable {
             long[] before = store.list();
             store.rescan();
             long[] after = store.list();
+            if (checkNeeded != null) {
+                // a damaged repository has no state to bring forward: open it again only when the
+                // writer added something (a fixed state may follow), not at every call
+                return Arrays.equals(before, after) ? Followed.UNCHANGED : Followed.REOPEN;
+            }
             for (long s : before) {
                 if (s <= tid && Arrays.binarySearch(after, s) < 0) {
                     return Followed.REOPEN;

@@ -247,6 +247,41 @@ class RepositoryInBucketTest {
         }
     }
 
+    /**
+     * A follower whose repository is damaged in the bucket (check needed) does not open it again
+     * at every refresh, only when the writer adds segments.
+     */
+    @Test
+    void aFollowerOfADamagedRepositoryOpensItAgainOnlyWhenTheWriterAddsSegments() throws Exception {
+        Path writerDir = Files.createDirectories(tmp.resolve("volume-dw")).resolve("damaged");
+        Path followerDir = Files.createDirectories(tmp.resolve("volume-dr")).resolve("damaged");
+        try (Repository writer = Repository.create(writerDir, CreateOptions.defaults(), options(stores.tier("main", "damaged")));
+             ObjectStores elsewhere = new ObjectStores(properties, tmp.resolve("instance-dr"))) {
+            for (int t = 0; t < 2; t++) {
+                try (Transaction txn = writer.begin()) {
+                    txn.put(id("dmg" + t), data(5000, t));
+                    txn.commit();
+                }
+            }
+            String last = "damaged/data/0/" + writer.transactionId();
+            byte[] bytes = stores.store("main").get(last).data();
+            bytes[bytes.length / 2] ^= 0x40;
+            stores.store("main").put(last, bytes);
+            S3RepositoryTier tier = elsewhere.tier("main", "damaged");
+            tier.hydrate(followerDir);
+            try (Repository follower = Repository.open(followerDir, options(tier).withReadOnly(true))) {
+                assertTrue(follower.checkNeeded() != null, "the damaged committed segment is noticed");
+                assertEquals(Repository.Followed.UNCHANGED, follower.followCommits());
+                assertEquals(Repository.Followed.UNCHANGED, follower.followCommits());
+                try (Transaction txn = writer.begin()) {
+                    txn.put(id("dmg-later"), data(100, 9));
+                    txn.commit();
+                }
+                assertEquals(Repository.Followed.REOPEN, follower.followCommits(), "something new: worth opening again");
+            }
+        }
+    }
+
     /** With a short delete delay, compaction's replaced segments leave the bucket after the next checkpoint. */
     @Test
     void replacedSegmentsLeaveTheBucketOnceTheDeleteDelayAfterACheckpointHasPassed() throws Exception {
