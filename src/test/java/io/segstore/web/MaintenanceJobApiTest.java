@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.segstore.testing.Poll;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -42,18 +42,12 @@ class MaintenanceJobApiTest extends ServiceTestBase {
         String location = started.header("Location");
         assertNotNull(location, "a job answers with its Location");
         assertEquals(location, path.substring(0, path.lastIndexOf('/')) + "/jobs/" + started.json().get("id").asText());
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (true) {
+        return Poll.until("the job finished", java.time.Duration.ofMinutes(2), () -> {
             JsonNode job = api.get(location).json();
-            String state = job.get("state").asText();
             int progress = job.get("progress").asInt();
             assertTrue(progress >= 0 && progress <= 100, "progress is a percentage: " + progress);
-            if (state.equals("succeeded") || state.equals("failed")) {
-                return job;
-            }
-            assertTrue(System.nanoTime() < deadline, "the job did not finish: " + job);
-            LockSupport.parkNanos(20_000_000); // polling interval of the client, not a synchronisation
-        }
+            return job;
+        }, job -> job.get("state").asText().matches("succeeded|failed"));
     }
 
     @Test

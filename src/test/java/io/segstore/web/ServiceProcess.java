@@ -3,6 +3,7 @@ package io.segstore.web;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.segstore.Main;
+import io.segstore.testing.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -56,19 +57,14 @@ final class ServiceProcess {
 
     private void awaitHealthy(Path log, String probe) {
         ApiClient api = new ApiClient(port);
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (true) {
+        Poll.until("the service is healthy (" + probe + ")", java.time.Duration.ofMinutes(2), () -> {
             assertTrue(process.isAlive(), () -> "the service exited during start-up: " + tail(log));
             try {
-                if (api.get(probe).status() == 200) {
-                    return;
-                }
+                return api.get(probe).status() == 200;
             } catch (UncheckedIOException e) {
-                // not listening yet
+                return false; // not listening yet
             }
-            assertTrue(System.nanoTime() < deadline, "the service did not become healthy");
-            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
-        }
+        });
     }
 
     /** SIGKILL: no shutdown hook, no final checkpoint, no lock release. */

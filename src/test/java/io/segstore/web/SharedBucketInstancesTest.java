@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.segstore.tier.FaultProxy;
 import io.segstore.tier.S3TestServer;
+import io.segstore.testing.Poll;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,11 +95,7 @@ class SharedBucketInstancesTest {
 
     /** Polls until the condition holds or the deadline passes (never a fixed sleep). */
     static void await(String what, long seconds, Supplier<Boolean> condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.get()) {
-            assertTrue(System.nanoTime() < deadline, "not within " + seconds + " s: " + what);
-            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
-        }
+        Poll.until(what, java.time.Duration.ofSeconds(seconds), condition::get);
     }
 
     static void create(ApiClient api, String repo) {

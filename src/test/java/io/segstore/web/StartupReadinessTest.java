@@ -9,8 +9,8 @@ import io.segstore.engine.ObjectId;
 import io.segstore.engine.OpenOptions;
 import io.segstore.engine.Repository;
 import io.segstore.engine.Transaction;
+import io.segstore.testing.Poll;
 import java.nio.file.Path;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,11 +43,7 @@ class StartupReadinessTest {
             assertEquals("OUT_OF_SERVICE", notReady.json().get("components").get("repositoriesOpened").get("status").asText());
 
             held.close(); // the other process lets go of Borg's lock
-            long deadline = System.nanoTime() + 120_000_000_000L;
-            while (api.get("/actuator/health/readiness").status() != 200) {
-                assertTrue(System.nanoTime() < deadline, "readiness never turned UP");
-                LockSupport.parkNanos(50_000_000);
-            }
+            Poll.until("readiness turns UP", java.time.Duration.ofMinutes(2), () -> api.get("/actuator/health/readiness").status() == 200);
             assertArrayEquals("stored before the start".getBytes(), api.get("/repos/busy/objects/" + id.hex()).body());
         } finally {
             held.close();
