@@ -110,14 +110,16 @@ final class OpenApiSchemas {
                 .nullable("next", "With keep: the transaction that goes on holding the writer; else null");
         schema(c, "CompactionRequest", "The body is optional")
                 .field("threshold", "Compact segments whose freeable share exceeds this ratio, 0 to 1 (default 0.1)");
-        schema(c, "CheckRequest", "The body is optional; without either field a full check runs")
+        schema(c, "CheckRequest", "The body is optional; without any field a full check runs")
                 .field("repair", "Repair what the check finds: salvage every intact entry, rebuild index and hints (not with "
                         + "maxDurationSeconds, not in an append-only repository)")
                 .field("maxDurationSeconds", "A partial check of at most this long, resuming where the last one stopped; "
-                        + "absent or 0: a full check");
+                        + "absent or 0: a full check")
+                .field("into", "With repair, for a repository in object storage (required there, refused elsewhere): the name "
+                        + "of the new repository in the same store that receives the repaired copy; the damaged one stays as it is");
         schema(c, "JobBody", "A maintenance job")
                 .field("id", "Opaque id; the job's Location is /repos/{repo}/jobs/{id}")
-                .oneOf("kind", "What it does", "compaction", "check", "repair")
+                .oneOf("kind", "What it does", "compaction", "check", "repair", "restore")
                 .oneOf("state", "Where it stands", "queued", "running", "succeeded", "failed")
                 .field("progress", "Percent done, 0 to 100")
                 .field("phase", "What it is doing now (empty before it starts)")
