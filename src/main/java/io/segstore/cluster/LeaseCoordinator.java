@@ -224,7 +224,14 @@ public class LeaseCoordinator implements DisposableBean,
             return;
         }
         if (followed == io.segstore.engine.Repository.Followed.APPLIED) {
-            if (!tier.refreshSmallFiles(repositories.dataDir().resolve(name))) {
+            boolean configChanged;
+            synchronized (locks.computeIfAbsent(name, n -> new Object())) {
+                if (repositories.get(name) != m || !m.repository().isReadOnly()) {
+                    return; // taken over (or reopened) here meanwhile: its files are the holder's now
+                }
+                configChanged = tier.refreshSmallFiles(repositories.dataDir().resolve(name));
+            }
+            if (!configChanged) {
                 repositories.objectStores().metrics().followed(true);
                 return; // same config: the applied state is the bucket's
             }
@@ -234,8 +241,8 @@ public class LeaseCoordinator implements DisposableBean,
         }
         synchronized (locks.computeIfAbsent(name, n -> new Object())) {
             BucketLease lease = leases.get(name);
-            if (lease != null && lease.held()) {
-                return;
+            if (lease != null && lease.held() || repositories.get(name) != m) {
+                return; // holding the lease now, or reopened meanwhile
             }
             repositories.reopen(name, false);
             repositories.objectStores().metrics().followed(false);

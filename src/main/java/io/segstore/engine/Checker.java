@@ -133,26 +133,26 @@ final class Checker {
         for (int i = 0; i < segments.length; i++) {
             long segment = segments[i];
             progress.progress(repair ? "repair" : "check", i, segments.length);
-            EntryBuffer entries = new EntryBuffer();
+            SegmentEntries entries = new SegmentEntries(segment);
             try {
                 scanSegment(scanner, segment, entries);
             } catch (IntegrityException e) {
                 report(e.getMessage());
-                entries = new EntryBuffer();
+                entries = new SegmentEntries(segment);
                 if (repair) {
                     long kept = salvage(segment);
                     salvaged += kept;
                     scanSegment(scanner, segment, entries);
                 }
             }
-            entries.applyTo(applier, segment);
+            entries.applyTo(applier);
         }
         progress.progress(repair ? "repair" : "check", segments.length, segments.length);
         into.transactionId = tid;
         return segments.length;
     }
 
-    private void scanSegment(SegmentScanner scanner, long segment, EntryBuffer entries) throws IOException {
+    private void scanSegment(SegmentScanner scanner, long segment, SegmentEntries entries) throws IOException {
         try (SegmentStore.ReadHandle h = repo.store().openRead(segment)) {
             scanner.scan(h, segment, 0, true, (tag, buf, at, offset, size) -> {
                 entries.add(tag, buf, at, offset, size);
@@ -168,38 +168,6 @@ final class Checker {
      * whole). Kept in flat primitive arrays: a segment of small objects holds hundreds of
      * thousands of entries, and an object per entry would be most of the check's garbage.
      */
-    private static final class EntryBuffer {
-        private static final int STRIDE = SegmentFile.PUT_HEADER_SIZE;
-        private byte[] heads = new byte[64 * STRIDE];
-        private int[] tags = new int[64];
-        private long[] offsets = new long[64];
-        private int[] sizes = new int[64];
-        private int count;
-
-        void add(int tag, ByteBuffer buf, int at, long offset, int size) {
-            if (count == tags.length) {
-                int n = count * 2;
-                heads = Arrays.copyOf(heads, n * STRIDE);
-                tags = Arrays.copyOf(tags, n);
-                offsets = Arrays.copyOf(offsets, n);
-                sizes = Arrays.copyOf(sizes, n);
-            }
-            buf.get(at, heads, count * STRIDE, Math.min(size, STRIDE));
-            tags[count] = tag;
-            offsets[count] = offset;
-            sizes[count] = size;
-            count++;
-        }
-
-        void applyTo(Recovery.Applier applier, long segment) throws IOException {
-            ByteBuffer view = ByteBuffer.wrap(heads).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < count; i++) {
-                applier.add(tags[i], view, i * STRIDE, Locations.of(segment, offsets[i]), sizes[i]);
-            }
-            applier.flush();
-        }
-    }
-
     /** Reports every difference between the rebuilt and the committed index. */
     private void compare(KeyIndex rebuilt, KeyIndex.Snapshot committed) {
         long a = rebuilt.size();

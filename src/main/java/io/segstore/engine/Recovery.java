@@ -267,9 +267,15 @@ final class Recovery {
      * Applies entries in batches: the index slots of a batch are touched together first, so
      * replaying millions of entries is not a long queue of cache misses.
      */
+    /** The size of the entry at a location (what a superseded entry stops counting). */
+    @FunctionalInterface
+    interface EntrySizes {
+        int of(long location) throws IOException;
+    }
+
     static final class Applier {
         private final RepositoryState state;
-        private final SegmentReaders readers;
+        private final EntrySizes readers;
         private final long[] existingSegments;
         private final long[] keys = new long[4 * BATCH];
         private final int[] tags = new int[BATCH];
@@ -278,8 +284,12 @@ final class Recovery {
         private int n;
 
         Applier(RepositoryState state, SegmentReaders readers, long[] existingSegments) {
+            this(state, readers::entrySize, existingSegments);
+        }
+
+        Applier(RepositoryState state, EntrySizes sizes, long[] existingSegments) {
             this.state = state;
-            this.readers = readers;
+            this.readers = sizes;
             this.existingSegments = existingSegments;
         }
 
@@ -312,7 +322,7 @@ final class Recovery {
                         long old = state.index.put(k0, k1, k2, k3, location);
                         if (old != KeyIndex.ABSENT && exists(Locations.segment(old))) {
                             // an overwrite without a DELETE (older Borg versions wrote those)
-                            LogAccounting.supersede(state, k0, k1, k2, k3, old, readers.entrySize(old));
+                            LogAccounting.supersede(state, k0, k1, k2, k3, old, readers.of(old));
                         }
                         LogAccounting.put(state, location, sizes[i]);
                     }
@@ -320,7 +330,7 @@ final class Recovery {
                         long old = state.index.remove(k0, k1, k2, k3);
                         LogAccounting.delete(state, location);
                         if (old != KeyIndex.ABSENT && exists(Locations.segment(old))) {
-                            LogAccounting.supersede(state, k0, k1, k2, k3, old, readers.entrySize(old));
+                            LogAccounting.supersede(state, k0, k1, k2, k3, old, readers.of(old));
                         }
                     }
                     default -> LogAccounting.commit(state, Locations.segment(location));

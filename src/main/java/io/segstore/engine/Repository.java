@@ -75,6 +75,8 @@ public final class Repository implements AutoCloseable {
 
     /** Serialises appends, commits and every change to the committed state. */
     final ReentrantLock writeLock = new ReentrantLock();
+    /** Serializes {@link #followCommits()} (read-only repositories only). */
+    private final ReentrantLock followLock = new ReentrantLock();
     /** Guards {@link #current}: the one writer. */
     private final ReentrantLock slotLock = new ReentrantLock();
     private final Condition slotFree = slotLock.newCondition();
@@ -297,7 +299,7 @@ public final class Repository implements AutoCloseable {
             loadIndexInBackground(r.state().index, r.indexSource(), r.state().transactionId);
         }
         checkpointTransaction = r.checkpointTransaction();
-        writer.abandon(state.nextSegment());
+        writer.abandon(firstFreeSegment());
         if (checkNeeded == null && state.transactionId >= 0 && r.checkpointTransaction() != state.transactionId && !options.readOnly()) {
             LOG.log(System.Logger.Level.INFO, "{0}: replayed {1} segment(s) after checkpoint {2}", path, r.replayedSegments(),
                     r.checkpointTransaction());
@@ -1234,7 +1236,7 @@ public final class Repository implements AutoCloseable {
     void discardUncommitted() {
         long first = state.nextSegment();
         long last = writer.nextSegment();
-        writer.abandon(first);
+        writer.abandon(store.firstFreeSegment(first)); // a store shared with others skips the discarded numbers
         try {
             for (long s = first; s <= last; s++) {
                 readers.invalidate(s);
@@ -1289,12 +1291,17 @@ public final class Repository implements AutoCloseable {
         return acquireWriter(wait, Duration.ZERO, true, true);
     }
 
+    /** Where the next segment goes: after the committed log, at a number the store has not given before. */
+    long firstFreeSegment() {
+        return store.firstFreeSegment(state.nextSegment());
+    }
+
     /** Puts a rebuilt state in place (repair); the caller holds the write lock and writes a checkpoint next. */
     void replaceState(RepositoryState rebuilt) {
         state = rebuilt;
         checkNeeded = null;
         checkpointTransaction = -2;
-        writer.abandon(rebuilt.nextSegment());
+        writer.abandon(store.firstFreeSegment(rebuilt.nextSegment()));
     }
 
     void endMaintenance(Transaction token) {
@@ -1701,9 +1708,12 @@ public final class Repository implements AutoCloseable {
         if (!options.readOnly()) {
             throw new IllegalStateException("only a repository open read-only follows another writer's commits");
         }
-        writeLock.lock();
+        // one caller at a time; the reads from the store happen without the write lock, so that
+        // closing the repository never waits for the bucket
+        followLock.lock();
         try {
-            long tid = state.transactionId;
+            RepositoryState s = state;
+            long tid = s.transactionId;
             long[] before = store.list();
             store.rescan();
             long[] after = store.list();
@@ -1712,14 +1722,14 @@ public final class Repository implements AutoCloseable {
                 // writer added something (a fixed state may follow), not at every call
                 return Arrays.equals(before, after) ? Followed.UNCHANGED : Followed.REOPEN;
             }
-            for (long s : before) {
-                if (s <= tid && Arrays.binarySearch(after, s) < 0) {
+            for (long seg : before) {
+                if (seg <= tid && Arrays.binarySearch(after, seg) < 0) {
                     return Followed.REOPEN;
                 }
             }
-            for (long s : after) {
-                if (s > tid) {
-                    readers.invalidate(s); // a handle from the last call may be of an object since replaced
+            for (long seg : after) {
+                if (seg > tid) {
+                    readers.invalidate(seg); // a handle from the last call may be of an object since replaced
                 }
             }
             long newest = -1;
@@ -1739,17 +1749,79 @@ public final class Repository implements AutoCloseable {
             if (newest < 0) {
                 return Followed.UNCHANGED;
             }
-            Recovery.replay(state, store, readers, Recovery.existing(store, after, newest), tid + 1, newest, ProgressListener.NONE);
-            state.transactionId = newest;
+            long[] existing = Recovery.existing(store, after, newest);
+            // read everything first: a failure here leaves the state as it was
+            List<SegmentEntries> read = new ArrayList<>();
+            SegmentScanner scanner = new SegmentScanner();
+            for (long seg : existing) {
+                if (seg <= tid) {
+                    continue;
+                }
+                SegmentEntries entries = new SegmentEntries(seg);
+                try (SegmentStore.ReadHandle h = store.openRead(seg)) {
+                    scanner.scan(h, seg, 0, true, (tag, buf, at, offset, size) -> {
+                        entries.add(tag, buf, at, offset, size);
+                        return true;
+                    });
+                }
+                read.add(entries);
+            }
+            // what readers see while the entries are applied (all of the new commits at once), and
+            // the sizes of the entries they supersede, looked up now rather than under the lock
+            Transaction view = new Transaction(this, seed(), SHARD_BITS, tid);
+            java.util.Map<Long, Integer> sizes = new java.util.HashMap<>();
+            for (SegmentEntries entries : read) {
+                entries.forEach((tag, k0, k1, k2, k3, location, size) -> {
+                    if (tag != SegmentFile.TAG_PUT && tag != SegmentFile.TAG_DELETE) {
+                        return;
+                    }
+                    long current = view.overlay.get(k0, k1, k2, k3);
+                    if (current == KeyIndex.ABSENT) {
+                        current = s.index.get(k0, k1, k2, k3);
+                        if (current != KeyIndex.ABSENT && !sizes.containsKey(current)
+                                && Arrays.binarySearch(existing, Locations.segment(current)) >= 0) {
+                            sizes.put(current, readers.entrySize(current));
+                        }
+                    }
+                    if (tag == SegmentFile.TAG_PUT) {
+                        sizes.put(location, size);
+                        view.overlay.put(k0, k1, k2, k3, location);
+                    } else {
+                        view.overlay.put(k0, k1, k2, k3, Transaction.DELETED);
+                    }
+                });
+            }
+            writeLock.lock();
+            try {
+                ensureNotClosed();
+                publishing = view;
+                publishGeneration.incrementAndGet();
+                try {
+                    synchronized (s) {
+                        Recovery.Applier applier = new Recovery.Applier(s, location -> {
+                            Integer z = sizes.get(location);
+                            return z != null ? z : readers.entrySize(location);
+                        }, existing);
+                        for (SegmentEntries entries : read) {
+                            entries.applyTo(applier);
+                        }
+                        s.transactionId = newest;
+                    }
+                } finally {
+                    publishGeneration.incrementAndGet();
+                    publishing = null;
+                }
+            } finally {
+                writeLock.unlock();
+            }
             return Followed.APPLIED;
         } catch (IntegrityException e) {
-            // the state may hold part of the damaged commit now: only a fresh open is trustworthy
             LOG.log(System.Logger.Level.WARNING, "{0}: a commit written elsewhere cannot be applied ({1}); reopening", path, e.getMessage());
             return Followed.REOPEN;
         } catch (IOException e) {
             throw new RepositoryIOException("cannot follow the commits of " + path, e);
         } finally {
-            writeLock.unlock();
+            followLock.unlock();
         }
     }
 

@@ -24,6 +24,16 @@ public interface SegmentStore extends Closeable {
     default void rescan() throws IOException {
     }
 
+    /**
+     * The number a new segment takes when the log would continue at {@code candidate}. A local
+     * directory reuses the numbers of discarded segments as Borg does; a store shared with other
+     * processes (a bucket) never gives a number twice, so that a segment's name always means the
+     * same bytes to every reader and cache.
+     */
+    default long firstFreeSegment(long candidate) {
+        return candidate;
+    }
+
     /** Numbers of the segment files present, ascending, including zero-length ones. */
     long[] list() throws IOException;
 

@@ -21,11 +21,7 @@ public final class ObjectStores implements AutoCloseable {
     private final BlockCache cache;
     private final ExecutorService uploads;
     /** Runs the delayed deletes of replaced segment objects. */
-    private final java.util.concurrent.ScheduledExecutorService deletions = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "segstore-tier-deletes");
-        t.setDaemon(true);
-        return t;
-    });
+    private final DeleteScheduler deletions;
     private final TierMetrics metrics = new TierMetrics();
     private final S3Properties properties;
 
@@ -35,6 +31,7 @@ public final class ObjectStores implements AutoCloseable {
      */
     public ObjectStores(S3Properties properties, Path dataDir) throws IOException {
         this.properties = properties;
+        this.deletions = new DeleteScheduler(properties.deleteDelay());
         this.cache = properties.stores().isEmpty()
                 ? new BlockCache(0, properties.blockSize(), null)
                 : new BlockCache(properties.cacheSize(), properties.blockSize(), properties.cacheDirectory(dataDir));
@@ -81,7 +78,7 @@ public final class ObjectStores implements AutoCloseable {
         if (s == null) {
             throw new IllegalArgumentException("no object store named " + store);
         }
-        return new S3RepositoryTier(s, repository, cache, uploads, metrics, properties.deleteDelay(), deletions);
+        return new S3RepositoryTier(s, repository, cache, uploads, metrics, deletions);
     }
 
     /**
@@ -123,7 +120,7 @@ public final class ObjectStores implements AutoCloseable {
     @Override
     public void close() {
         uploads.shutdown();
-        deletions.shutdownNow();
+        deletions.close(); // deletes what checkpoints cover before the stores close
         cache.close();
         for (ObjectStore s : stores.values()) {
             try {

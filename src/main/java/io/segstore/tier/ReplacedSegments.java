@@ -1,11 +1,8 @@
 package io.segstore.tier;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Segment objects a compaction replaced, on their way out of the bucket. An object may go once a
@@ -21,16 +18,14 @@ final class ReplacedSegments {
 
     private final ObjectStore store;
     private final TierMetrics metrics;
-    private final Duration delay;
-    private final ScheduledExecutorService timer;
+    private final DeleteScheduler scheduler;
     /** Key to the time (System.nanoTime) from which it may be deleted, or WAITING. */
     private final Map<String, Long> pending = new ConcurrentHashMap<>();
 
-    ReplacedSegments(ObjectStore store, TierMetrics metrics, Duration delay, ScheduledExecutorService timer) {
+    ReplacedSegments(ObjectStore store, TierMetrics metrics, DeleteScheduler scheduler) {
         this.store = store;
         this.metrics = metrics;
-        this.delay = delay;
-        this.timer = timer;
+        this.scheduler = scheduler;
     }
 
     void add(String key) {
@@ -44,20 +39,33 @@ final class ReplacedSegments {
 
     /** A checkpoint newer than every replacement so far is in the bucket: their delay starts now. */
     void checkpointUploaded() {
-        long due = System.nanoTime() + delay.toNanos();
-        pending.replaceAll((k, at) -> at == WAITING ? due : at);
-        if (delay.isZero() || delay.isNegative()) {
-            deleteDue();
-        } else {
-            timer.schedule(this::deleteDue, delay.toNanos(), TimeUnit.NANOSECONDS);
+        if (pending.isEmpty()) {
+            return;
         }
+        long due = System.nanoTime() + scheduler.delay().toNanos();
+        pending.replaceAll((k, at) -> at == WAITING ? due : at);
+        scheduler.later(this);
     }
 
-    /** Deletes what is due; a failure leaves the rest for the next checkpoint's round. */
-    void deleteDue() {
+    /** Deletes what is due; true when nothing is left waiting for a delay. A failure leaves the rest for the next round. */
+    boolean deleteDue() {
+        return delete(false);
+    }
+
+    /** Deletes everything a checkpoint covers, due or not (shutdown: nothing would delete it later). */
+    void deleteCheckpointed() {
+        delete(true);
+    }
+
+    private boolean delete(boolean evenIfEarly) {
         long now = System.nanoTime();
+        boolean left = false;
         for (Map.Entry<String, Long> e : pending.entrySet()) {
-            if (e.getValue() == WAITING || e.getValue() - now > 0) {
+            if (e.getValue() == WAITING) {
+                continue;
+            }
+            if (!evenIfEarly && e.getValue() - now > 0) {
+                left = true;
                 continue;
             }
             try {
@@ -67,8 +75,9 @@ final class ReplacedSegments {
             } catch (IOException | RuntimeException ex) {
                 LOG.log(System.Logger.Level.WARNING, "could not delete replaced segment {0} (tried again after the next checkpoint): {1}",
                         e.getKey(), ex.getMessage());
-                return;
+                return true;
             }
         }
+        return !left;
     }
 }

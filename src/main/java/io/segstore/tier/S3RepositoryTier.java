@@ -43,13 +43,11 @@ public final class S3RepositoryTier implements RepositoryTier {
     private volatile TieredSegmentStore segments;
     private volatile BooleanSupplier fence = () -> true;
 
-    private final java.time.Duration deleteDelay;
-    private final java.util.concurrent.ScheduledExecutorService timer;
+    private final DeleteScheduler deletes;
 
-    public S3RepositoryTier(ObjectStore store, String repository, BlockCache cache, ExecutorService uploads, TierMetrics metrics,
-                            java.time.Duration deleteDelay, java.util.concurrent.ScheduledExecutorService timer) {
-        this.deleteDelay = deleteDelay;
-        this.timer = timer;
+    S3RepositoryTier(ObjectStore store, String repository, BlockCache cache, ExecutorService uploads, TierMetrics metrics,
+                            DeleteScheduler deletes) {
+        this.deletes = deletes;
         this.store = store;
         this.name = repository;
         this.root = repository + "/";
@@ -84,7 +82,7 @@ public final class S3RepositoryTier implements RepositoryTier {
     @Override
     public SegmentStore segments(LocalSegmentStore local, int segmentsPerDir, BooleanSupplier appendOnly) throws IOException {
         TieredSegmentStore s = new TieredSegmentStore(store, root, local, segmentsPerDir, cache, uploads, appendOnly, metrics,
-                deleteDelay, timer);
+                deletes);
         s.fence(fence);
         segments = s;
         return s;
@@ -107,8 +105,26 @@ public final class S3RepositoryTier implements RepositoryTier {
         return segments;
     }
 
+    /**
+     * A new repository's prefix must hold nothing: objects there without a config were left by a
+     * restore or repair cut off half-way, and would be taken for the new repository's data.
+     */
+    void requireEmptyPrefix() throws IOException {
+        if (existsInBucket()) {
+            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
+        }
+        List<ObjectStore.Listed> left = new ArrayList<>(store.list(root));
+        left.removeIf(o -> o.key().equals(root + BucketLease.NAME)); // a lease taken for the name does not count
+        if (!left.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "object store {0} holds {1} object(s) under {2} but no config (left by an "
+                    + "interrupted restore or repair?): the name stays taken until they are removed", store.name(), left.size(), root);
+            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
+        }
+    }
+
     @Override
     public void created(Path repository) throws IOException {
+        requireEmptyPrefix();
         // the config claims the name: two instances creating the same repository, one wins
         if (!store.createFromFile(root + RepositoryConfig.FILE_NAME, repository.resolve(RepositoryConfig.FILE_NAME))) {
             throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
@@ -275,9 +291,7 @@ public final class S3RepositoryTier implements RepositoryTier {
      * instance. Objects are copied through {@code scratch}, a local directory, one at a time.
      */
     public void copyAtTransaction(long transaction, S3RepositoryTier into, Path scratch) throws IOException {
-        if (into.existsInBucket()) {
-            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + into.root));
-        }
+        into.requireEmptyPrefix();
         Files.createDirectories(scratch);
         Path tmp = scratch.resolve("object");
         String prefix = root + "data/";
@@ -291,8 +305,9 @@ public final class S3RepositoryTier implements RepositoryTier {
             copyObject(o.key(), into.root + "data/" + rest, tmp);
         }
         ObjectStore.Fetched nonce = store.get(root + NonceFile.NAME);
-        if (nonce != null) {
-            store.put(into.root + NonceFile.NAME, nonce.data());
+        if (nonce != null && !store.create(into.root + NonceFile.NAME, nonce.data())) {
+            throw new IOException("object " + into.root + NonceFile.NAME + " appeared in object store " + store.name()
+                    + " while the copy was made; the copy stops");
         }
         Path log = Files.createDirectories(scratch.resolve("log-source"));
         Path kept = Files.createDirectories(scratch.resolve("log-copy"));
@@ -302,8 +317,10 @@ public final class S3RepositoryTier implements RepositoryTier {
                     TransactionsLogFile.append(kept, e.transaction(), e.time());
                 }
             }
-            if (Files.exists(kept.resolve(TransactionsLogFile.NAME))) {
-                store.put(into.root + TransactionsLogFile.NAME, Files.readAllBytes(kept.resolve(TransactionsLogFile.NAME)));
+            if (Files.exists(kept.resolve(TransactionsLogFile.NAME))
+                    && !store.createFromFile(into.root + TransactionsLogFile.NAME, kept.resolve(TransactionsLogFile.NAME))) {
+                throw new IOException("object " + into.root + TransactionsLogFile.NAME + " appeared in object store " + store.name()
+                        + " while the copy was made; the copy stops");
             }
         }
         copyObject(root + README, into.root + README, tmp);
@@ -392,9 +409,7 @@ public final class S3RepositoryTier implements RepositoryTier {
      * When anything fails, what was uploaded is deleted again (best effort), leaving the name free.
      */
     public void uploadFrom(Path dir, io.segstore.engine.ProgressListener progress) throws IOException {
-        if (existsInBucket()) {
-            throw new RepositoryAlreadyExistsException(Path.of(store.name() + ":" + root));
-        }
+        requireEmptyPrefix();
         List<Path> files = new ArrayList<>();
         try (var walk = Files.walk(dir.resolve("data"))) {
             walk.filter(f -> Files.isRegularFile(f) && SegmentFile.isNumberName(f.getFileName().toString()))
@@ -435,8 +450,7 @@ public final class S3RepositoryTier implements RepositoryTier {
             for (String small : List.of(NonceFile.NAME, TransactionsLogFile.NAME, README)) {
                 Path f = dir.resolve(small);
                 if (Files.exists(f)) {
-                    store.put(root + small, Files.readAllBytes(f));
-                    uploaded.add(small);
+                    createOrFail(small, f, uploaded);
                 }
             }
             if (!store.createFromFile(root + RepositoryConfig.FILE_NAME, dir.resolve(RepositoryConfig.FILE_NAME))) {

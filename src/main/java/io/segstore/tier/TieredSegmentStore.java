@@ -47,6 +47,8 @@ final class TieredSegmentStore implements SegmentStore {
     private final BooleanSupplier appendOnly;
     /** Segment number to object size, for every segment object in the bucket. */
     private final ConcurrentSkipListMap<Long, Long> remote = new ConcurrentSkipListMap<>();
+    /** The highest segment number this store has seen in the bucket or written: never given again. */
+    private final java.util.concurrent.atomic.AtomicLong highestSeen = new java.util.concurrent.atomic.AtomicLong(-1);
     /** Entity tags of the segment objects as last listed, to notice a number used for a new object. */
     private final java.util.Map<Long, String> etags = new java.util.concurrent.ConcurrentHashMap<>();
     private final TierMetrics metrics;
@@ -57,8 +59,8 @@ final class TieredSegmentStore implements SegmentStore {
     private final ReplacedSegments replaced;
 
     TieredSegmentStore(ObjectStore store, String root, LocalSegmentStore local, int segmentsPerDir, BlockCache cache,
-                       ExecutorService uploads, BooleanSupplier appendOnly, TierMetrics metrics, java.time.Duration deleteDelay,
-                       java.util.concurrent.ScheduledExecutorService timer) throws IOException {
+                       ExecutorService uploads, BooleanSupplier appendOnly, TierMetrics metrics, DeleteScheduler deletes)
+            throws IOException {
         this.store = store;
         this.root = root;
         this.local = local;
@@ -67,7 +69,7 @@ final class TieredSegmentStore implements SegmentStore {
         this.uploads = uploads;
         this.appendOnly = appendOnly;
         this.metrics = metrics;
-        this.replaced = new ReplacedSegments(store, metrics, deleteDelay, timer);
+        this.replaced = new ReplacedSegments(store, metrics, deletes);
         refresh();
         for (long s : local.list()) {
             // uploaded ones are read from the bucket; the others were never acknowledged
@@ -92,6 +94,7 @@ final class TieredSegmentStore implements SegmentStore {
                 continue;
             }
             long n = Long.parseLong(rest.substring(slash + 1));
+            seen(n);
             String before = etags.put(n, o.etag() == null ? "" : o.etag());
             if (before != null && !before.equals(etags.get(n))) {
                 // the number was used again (a failed commit's segment, deleted, then written anew):
@@ -161,7 +164,17 @@ final class TieredSegmentStore implements SegmentStore {
     }
 
     @Override
+    public long firstFreeSegment(long candidate) {
+        return Math.max(candidate, highestSeen.get() + 1);
+    }
+
+    private void seen(long segment) {
+        highestSeen.accumulateAndGet(segment, Math::max);
+    }
+
+    @Override
     public WriteHandle create(long segment) throws IOException {
+        seen(segment);
         Long size = remote.get(segment);
         if (size != null && size > 0) {
             throw new FileAlreadyExistsException(key(segment), null, "the bucket already holds this segment");

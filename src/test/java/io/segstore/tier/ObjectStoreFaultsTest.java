@@ -92,12 +92,74 @@ class ObjectStoreFaultsTest {
         return b;
     }
 
+    static byte[] large(int n) {
+        byte[] b = new byte[40_000];
+        new java.util.Random(n).nextBytes(b);
+        return b;
+    }
+
     static long commit(Repository repo, int... ids) {
         try (Transaction txn = repo.begin()) {
             for (int i : ids) {
                 txn.put(id(i), data(i));
             }
             return txn.commit();
+        }
+    }
+
+    /**
+     * A follower (reading through the faulty proxy) whose reads of another instance's new commit
+     * fail part-way (the second of its three segments cannot be read) keeps its state as it was:
+     * none of the commit shows, nothing of it half-applied; the next catch-up applies all of it.
+     */
+    @Test
+    void aFollowerWhoseReadsFailWhileCatchingUpShowsNoneOfTheCommitUntilItCanReadAllOfIt() throws Exception {
+        Path writerDir = Files.createDirectories(tmp.resolve("v" + volumes.incrementAndGet())).resolve("followed");
+        try (Repository writer = Repository.create(writerDir, CreateOptions.defaults().withMaxSegmentSize(100_000),
+                options(direct.tier("main", "followed")))) {
+            commit(writer, 1);
+            Path followerDir = Files.createDirectories(tmp.resolve("v" + volumes.incrementAndGet())).resolve("followed");
+            S3RepositoryTier tier = faulty.tier("main", "followed");
+            tier.hydrate(followerDir);
+            try (Repository follower = Repository.open(followerDir, options(tier).withReadOnly(true))) {
+                long before = follower.transactionId();
+                java.util.Set<String> old = new java.util.HashSet<>();
+                for (ObjectStore.Listed o : direct.store("main").list("followed/data/")) {
+                    old.add(o.key());
+                }
+                try (Transaction txn = writer.begin()) {
+                    txn.delete(id(1));
+                    for (int i = 10; i < 19; i++) {
+                        txn.put(id(i), large(i)); // 40 KB each: several segments of 100 KB
+                    }
+                    txn.commit();
+                }
+                java.util.List<Long> added = new java.util.ArrayList<>();
+                for (ObjectStore.Listed o : direct.store("main").list("followed/data/")) {
+                    if (!old.contains(o.key())) {
+                        added.add(Long.parseLong(o.key().substring(o.key().lastIndexOf('/') + 1)));
+                    }
+                }
+                java.util.Collections.sort(added);
+                assertTrue(added.size() >= 3, "the commit spans several segments: " + added);
+                String unreadable = "/data/0/" + added.get(1);
+                for (int attempt = 0; attempt < 3; attempt++) { // every attempt the SDK makes
+                    proxy.inject(FaultProxy.Kind.ERROR_500, seen -> seen.method().equals("GET") && seen.path().endsWith(unreadable));
+                }
+                assertThrows(RepositoryException.class, follower::followCommits);
+                assertEquals(before, follower.transactionId(), "the state did not move");
+                assertArrayEquals(data(1), follower.get(id(1)), "the commit's delete does not show");
+                for (int i = 10; i < 19; i++) {
+                    int n = i;
+                    assertThrows(ObjectNotFoundException.class, () -> follower.get(id(n)), "no object of the commit shows: " + n);
+                }
+                assertEquals(Repository.Followed.APPLIED, follower.followCommits());
+                assertEquals(writer.transactionId(), follower.transactionId());
+                assertThrows(ObjectNotFoundException.class, () -> follower.get(id(1)));
+                for (int i = 10; i < 19; i++) {
+                    assertArrayEquals(large(i), follower.get(id(i)));
+                }
+            }
         }
     }
 
