@@ -26,6 +26,18 @@ public interface ObjectStore extends Closeable {
     /** Creates {@code key} from a file only if absent; false when it exists (HTTP 412). */
     boolean createFromFile(String key, Path file) throws IOException;
 
+    /**
+     * Like {@link #createFromFile(String, Path)}, and {@code fence} is asked before every attempt
+     * (retries included): once it says no, no further attempt is sent and the call fails. A
+     * writer's lease bounds when its uploads may still reach the bucket.
+     */
+    default boolean createFromFile(String key, Path file, java.util.function.BooleanSupplier fence) throws IOException {
+        if (!fence.getAsBoolean()) {
+            throw new IOException("not uploaded (" + key + "): the writer lease is no longer held");
+        }
+        return createFromFile(key, file);
+    }
+
     /** Creates {@code key} only if absent; false when it exists. */
     boolean create(String key, byte[] data) throws IOException;
 

@@ -44,6 +44,13 @@ public final class ObjectStores implements AutoCloseable {
             throw e;
         }
         this.stores = Map.copyOf(m);
+        properties.stores().forEach((name, st) -> {
+            if (st.attemptTimeout() != null && properties.leaseTtl() != null && st.attemptTimeout().compareTo(properties.leaseTtl()) >= 0) {
+                // an upload attempt sent just before the lease ran out could still land after a takeover
+                LOG.log(System.Logger.Level.WARNING, "segstore.s3.stores.{0}.attempt-timeout ({1}) is not below segstore.s3.lease-ttl "
+                        + "({2}): keep the lease longer than one upload attempt", name, st.attemptTimeout(), properties.leaseTtl());
+            }
+        });
         AtomicInteger n = new AtomicInteger();
         this.uploads = Executors.newFixedThreadPool(Math.max(1, properties.uploadThreads()), r -> {
             Thread t = new Thread(r, "segstore-upload-" + n.incrementAndGet());

@@ -6,13 +6,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.exception.NonRetryableException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -35,6 +41,23 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 public final class S3ObjectStore implements ObjectStore {
 
+    /** The writer lease an upload depends on, asked before each of its attempts. */
+    private static final ExecutionAttribute<BooleanSupplier> FENCE = new ExecutionAttribute<>("segstore.writer-lease");
+
+    /**
+     * Stops a fenced upload before an attempt goes out without the lease: the SDK's retries would
+     * otherwise send it again long after a check made before the first attempt.
+     */
+    private static final ExecutionInterceptor FENCE_CHECK = new ExecutionInterceptor() {
+        @Override
+        public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            BooleanSupplier fence = attributes.getAttribute(FENCE);
+            if (fence != null && !fence.getAsBoolean()) {
+                throw NonRetryableException.create("the writer lease is no longer held: no further attempt is sent");
+            }
+        }
+    };
+
     private final S3Settings settings;
     private final S3Client s3;
 
@@ -51,6 +74,7 @@ public final class S3ObjectStore implements ObjectStore {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .overrideConfiguration(c -> c
+                        .addExecutionInterceptor(FENCE_CHECK)
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(settings.maxAttempts()).build())
                         .apiCallAttemptTimeout(settings.attemptTimeout()));
         if (settings.endpoint() != null) {
@@ -74,17 +98,26 @@ public final class S3ObjectStore implements ObjectStore {
 
     @Override
     public boolean createFromFile(String key, Path file) throws IOException {
-        return create(key, RequestBody.fromFile(file));
+        return create(key, RequestBody.fromFile(file), null);
+    }
+
+    @Override
+    public boolean createFromFile(String key, Path file, BooleanSupplier fence) throws IOException {
+        return create(key, RequestBody.fromFile(file), fence);
     }
 
     @Override
     public boolean create(String key, byte[] data) throws IOException {
-        return create(key, RequestBody.fromBytes(data));
+        return create(key, RequestBody.fromBytes(data), null);
     }
 
-    private boolean create(String key, RequestBody body) throws IOException {
+    private boolean create(String key, RequestBody body, BooleanSupplier fence) throws IOException {
         try {
-            s3.putObject(PutObjectRequest.builder().bucket(settings.bucket()).key(key(key)).ifNoneMatch("*").build(), body);
+            PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(settings.bucket()).key(key(key)).ifNoneMatch("*");
+            if (fence != null) {
+                request.overrideConfiguration(o -> o.putExecutionAttribute(FENCE, fence));
+            }
+            s3.putObject(request.build(), body);
             return true;
         } catch (S3Exception e) {
             if (e.statusCode() == 412) {

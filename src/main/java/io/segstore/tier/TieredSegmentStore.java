@@ -344,12 +344,17 @@ final class TieredSegmentStore implements SegmentStore {
         Long known = remote.get(segment);
         if (known != null && known == 0) {
             store.put(key, Files.readAllBytes(file)); // a zeroed leftover of an unfinished commit is replaced
-        } else if (!store.createFromFile(key, file)) {
+        } else if (!store.createFromFile(key, file, fence)) {
             // a retry of a PUT that did succeed meets its own object: accept it if identical
             ObjectStore.Listed there = store.head(key);
             if (there == null || there.size() != size || !sameMd5(there.etag(), file)) {
-                throw new IOException("segment " + segment + " already exists in the bucket with other content: "
-                        + "another instance writes this repository (the writer lease was lost)");
+                if (there != null && fence.getAsBoolean()) {
+                    // holding the lease: a previous holder's upload that arrived late, never
+                    // acknowledged; known now, so that discarding this failed commit removes it
+                    remote.put(segment, there.size());
+                }
+                throw new IOException("segment " + segment + " already exists in the bucket with other content: another "
+                        + "instance wrote it (a previous holder's late upload, or this one lost the writer lease)");
             }
         }
         metrics.uploads.incrementAndGet();

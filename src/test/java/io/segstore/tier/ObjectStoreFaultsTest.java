@@ -163,6 +163,37 @@ class ObjectStoreFaultsTest {
         }
     }
 
+    /**
+     * The writer lease is checked before every attempt of a segment upload, not only before the
+     * first: when the lease goes while the SDK is about to retry, the retry is never sent and the
+     * commit fails with nothing in the bucket.
+     */
+    @Test
+    void anUploadRetryIsNotSentOnceTheWriterLeaseIsGone() throws Exception {
+        Path volume = Files.createDirectories(tmp.resolve("v" + volumes.incrementAndGet()));
+        java.util.concurrent.atomic.AtomicBoolean leaseHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
+        try (Repository repo = Repository.create(volume.resolve("fenced-retry"), CreateOptions.defaults(),
+                options(faulty.tier("main", "fenced-retry").fence(leaseHeld::get)))) {
+            commit(repo, 1);
+            proxy.clearSeen();
+            // the first attempt of the next segment upload fails, and the lease is lost meanwhile
+            proxy.inject(FaultProxy.Kind.ERROR_500, seen -> {
+                boolean segmentPut = seen.method().equals("PUT") && seen.path().contains("/fenced-retry/data/");
+                if (segmentPut) {
+                    leaseHeld.set(false);
+                }
+                return segmentPut;
+            });
+            assertThrows(RepositoryException.class, () -> commit(repo, 2));
+            long attempts = proxy.seen().stream().filter(s -> s.method().equals("PUT") && s.path().contains("/fenced-retry/data/")).count();
+            assertEquals(1, attempts, "no retry went out without the lease: " + proxy.seen());
+        }
+        try (Repository copy = fromBucket("fenced-retry")) {
+            assertArrayEquals(data(1), copy.get(id(1)));
+            assertThrows(ObjectNotFoundException.class, () -> copy.get(id(2)));
+        }
+    }
+
     @Test
     void transientErrorsAndAConnectionDroppedMidUploadAreRetriedAndTheCommitStands() throws Exception {
         try (Repository repo = create("retried", CreateOptions.defaults().withMaxSegmentSize(4000))) {
