@@ -98,6 +98,22 @@ class SharedBucketInstancesTest {
         Poll.until(what, java.time.Duration.ofSeconds(seconds), condition::get);
     }
 
+    /** The objects under {@code prefix}, downloaded into {@code to}; null when one vanished while they were. */
+    static Path copyPrefix(String prefix, Path to) {
+        try (software.amazon.awssdk.services.s3.S3Client c = s3.client()) {
+            for (var o : c.listObjectsV2Paginator(r -> r.bucket("shared").prefix(prefix)).contents()) {
+                Path target = to.resolve(o.key().substring(prefix.length()));
+                Files.createDirectories(target.getParent());
+                c.getObject(r -> r.bucket("shared").key(o.key()), target);
+            }
+            return to;
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+            return null;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static void create(ApiClient api, String repo) {
         ApiClient.Response r = api.putJson("/repos/" + repo, "{\"storage\": \"main\"}");
         assertEquals(201, r.status(), r.text());
@@ -277,14 +293,10 @@ class SharedBucketInstancesTest {
         // the bucket holds a Borg repository: copied out, `borg check --repository-only` accepts it
         Path borg = Path.of("/usr/bin/borg");
         assertTrue(Files.isExecutable(borg), "borg (Debian's borgbackup 1.2) is needed at /usr/bin/borg");
-        Path copy = tmp.resolve("media-copy");
-        try (software.amazon.awssdk.services.s3.S3Client c = s3.client()) {
-            for (var o : c.listObjectsV2Paginator(r -> r.bucket("shared").prefix("segstore/media/")).contents()) {
-                Path target = copy.resolve(o.key().substring("segstore/media/".length()));
-                Files.createDirectories(target.getParent());
-                c.getObject(r -> r.bucket("shared").key(o.key()), target);
-            }
-        }
+        // b, the holder now, may replace its checkpoint while the prefix is copied: copy again then
+        java.util.concurrent.atomic.AtomicInteger attempt = new java.util.concurrent.atomic.AtomicInteger();
+        Path copy = Poll.until("a copy of the prefix that no checkpoint replaced under it", java.time.Duration.ofSeconds(60),
+                () -> copyPrefix("segstore/media/", tmp.resolve("media-copy-" + attempt.incrementAndGet())), java.util.Objects::nonNull);
         ProcessBuilder check = new ProcessBuilder(borg.toString(), "check", "--repository-only", copy.toString())
                 .redirectErrorStream(true);
         check.environment().put("BORG_BASE_DIR", Files.createDirectories(tmp.resolve("borg-base")).toString());
