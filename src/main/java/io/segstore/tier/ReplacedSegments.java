@@ -32,11 +32,6 @@ final class ReplacedSegments {
         pending.put(key, WAITING);
     }
 
-    /** Forgets a key (its number is being written again); true when it was pending. */
-    boolean remove(String key) {
-        return pending.remove(key) != null;
-    }
-
     /** A checkpoint newer than every replacement so far is in the bucket: their delay starts now. */
     void checkpointUploaded() {
         if (pending.isEmpty()) {
@@ -47,7 +42,10 @@ final class ReplacedSegments {
         scheduler.later(this);
     }
 
-    /** Deletes what is due; true when nothing is left waiting for a delay. A failure leaves the rest for the next round. */
+    /**
+     * Deletes what is due; true when nothing is left waiting. A failure leaves the rest for the
+     * next checkpoint's round (or the shutdown's).
+     */
     boolean deleteDue() {
         return delete(false);
     }
@@ -75,7 +73,7 @@ final class ReplacedSegments {
             } catch (IOException | RuntimeException ex) {
                 LOG.log(System.Logger.Level.WARNING, "could not delete replaced segment {0} (tried again after the next checkpoint): {1}",
                         e.getKey(), ex.getMessage());
-                return true;
+                return false;
             }
         }
         return !left;

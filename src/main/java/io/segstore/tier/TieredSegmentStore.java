@@ -49,8 +49,6 @@ final class TieredSegmentStore implements SegmentStore {
     private final ConcurrentSkipListMap<Long, Long> remote = new ConcurrentSkipListMap<>();
     /** The highest segment number this store has seen in the bucket or written: never given again. */
     private final java.util.concurrent.atomic.AtomicLong highestSeen = new java.util.concurrent.atomic.AtomicLong(-1);
-    /** Entity tags of the segment objects as last listed, to notice a number used for a new object. */
-    private final java.util.Map<Long, String> etags = new java.util.concurrent.ConcurrentHashMap<>();
     private final TierMetrics metrics;
     private volatile BooleanSupplier fence = () -> true;
     /** Segments up to this one were committed through this store (-1: none yet). */
@@ -95,19 +93,12 @@ final class TieredSegmentStore implements SegmentStore {
             }
             long n = Long.parseLong(rest.substring(slash + 1));
             seen(n);
-            String before = etags.put(n, o.etag() == null ? "" : o.etag());
-            if (before != null && !before.equals(etags.get(n))) {
-                // the number was used again (a failed commit's segment, deleted, then written anew):
-                // blocks of the old object must not be served for the new one
-                cache.invalidate(store, key(n));
-            }
             remote.put(n, o.size());
             seen.add(n);
         }
         for (Long gone : remote.keySet()) {
             if (!seen.contains(gone)) {
-                cache.invalidate(store, key(gone));
-                etags.remove(gone);
+                cache.invalidate(store, key(gone)); // deleted elsewhere: its blocks only take room now
             }
         }
         remote.keySet().retainAll(seen);
@@ -338,13 +329,9 @@ final class TieredSegmentStore implements SegmentStore {
         Path file = local.file(segment);
         long size = Files.size(file);
         String key = key(segment);
-        if (replaced.remove(key)) {
-            store.delete(key); // a replaced segment's number comes round again only after a crash: it goes first
-        }
-        Long known = remote.get(segment);
-        if (known != null && known == 0) {
-            store.put(key, Files.readAllBytes(file)); // a zeroed leftover of an unfinished commit is replaced
-        } else if (!store.createFromFile(key, file, fence)) {
+        // numbers are never given twice here (firstFreeSegment), so the key is new unless an
+        // earlier attempt of this very upload, or a previous holder's late one, got there first
+        if (!store.createFromFile(key, file, fence)) {
             // a retry of a PUT that did succeed meets its own object: accept it if identical
             ObjectStore.Listed there = store.head(key);
             if (there == null || there.size() != size || !sameMd5(there.etag(), file)) {
